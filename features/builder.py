@@ -1,0 +1,97 @@
+"""The lead-level feature table: profile (fit), engagement and quality features for (lead, as_of) rows."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from features.engagement import EngagementFeatures, to_days
+from features.metadata import FeatureInfo
+from features.profile import ProfileFeatures
+from features.quality import QUALITY_FLAGS, quality_flags, quality_info
+
+ID_COLUMNS = ["lead_id", "as_of"]
+
+
+class LeadFeatureBuilder(BaseEstimator):
+    """Builds one row per (lead, as_of) with only what was known before as_of.
+
+    Output columns: lead_id, as_of, the features (see `feature_names_out_`), and `junk_flag`.
+    """
+
+    def __init__(self, exclude: Sequence[str] = (), engagement: dict[str, Any] | None = None, use_events: bool = True):
+        self.exclude = exclude
+        self.engagement = engagement
+        self.use_events = use_events
+
+    def fit(self, leads: pd.DataFrame, events: pd.DataFrame | None = None) -> "LeadFeatureBuilder":
+        self.profile_ = ProfileFeatures(exclude=self.exclude).fit(leads)
+        self.engagement_ = None
+        if self.use_events and events is not None:
+            self.engagement_ = EngagementFeatures(**(self.engagement or {})).fit(events)
+        self.has_age_ = "created_at" in leads.columns and leads["created_at"].notna().any()
+        self.feature_names_out_ = self._names()
+        return self
+
+    def _names(self) -> list[str]:
+        names = list(self.profile_.feature_names_out_) + list(QUALITY_FLAGS)
+        if self.has_age_:
+            names.append("lead_age_days")
+        if self.engagement_ is not None:
+            names += list(self.engagement_.feature_names_out_)
+        return names
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        return np.asarray(self.feature_names_out_, dtype=object)
+
+    def categorical_features(self) -> list[str]:
+        return self.profile_.categorical_features()
+
+    def feature_info(self) -> dict[str, FeatureInfo]:
+        info = {**self.profile_.feature_info(), **quality_info()}
+        info["lead_age_days"] = FeatureInfo("lead_age_days", "engagement", "Lead created {value} days ago")
+        if self.engagement_ is not None:
+            info.update(self.engagement_.feature_info())
+        return {n: info[n] for n in self.feature_names_out_}
+
+    def transform(self, leads: pd.DataFrame, events: pd.DataFrame | None, as_of: pd.Timestamp | pd.Series | None) -> pd.DataFrame:
+        """Features for every lead in `leads` as of `as_of` (one date, or one per row)."""
+        leads = leads.reset_index(drop=True)
+        static, flags = self._static(leads)
+        out = pd.concat([leads[["lead_id"]], static], axis=1)
+        as_of_values = _as_of_series(as_of, len(leads))
+        out.insert(1, "as_of", as_of_values)
+        if self.has_age_:
+            out["lead_age_days"] = to_days(as_of_values) - to_days(leads["created_at"])
+        if self.engagement_ is not None:
+            ev = events if events is not None else _empty_events()
+            eng = self.engagement_.transform(ev, leads["lead_id"], as_of_values)
+            out = pd.concat([out, eng], axis=1)
+        out["junk_flag"] = flags["junk_flag"].to_numpy()
+        return out
+
+
+    def _static(self, leads: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Profile and quality features, computed once per distinct lead (snapshots repeat leads)."""
+        codes, uniques = pd.factorize(leads["lead_id"])
+        first = pd.Series(np.arange(len(codes))).groupby(codes).first().to_numpy()
+        distinct = leads.iloc[first].reset_index(drop=True)
+        flags = quality_flags(distinct)
+        static = pd.concat([self.profile_.transform(distinct), flags[QUALITY_FLAGS].astype(float)], axis=1)
+        return static.iloc[codes].reset_index(drop=True), flags.iloc[codes].reset_index(drop=True)
+
+
+def _as_of_series(as_of: pd.Timestamp | pd.Series | None, n: int) -> pd.Series:
+    if as_of is None:
+        return pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
+    if isinstance(as_of, pd.Series):
+        return pd.to_datetime(as_of).reset_index(drop=True).astype("datetime64[ns]")
+    return pd.Series(pd.Timestamp(as_of), index=range(n)).astype("datetime64[ns]")
+
+
+def _empty_events() -> pd.DataFrame:
+    return pd.DataFrame({"lead_id": pd.Series(dtype=str), "timestamp": pd.Series(dtype="datetime64[ns]"),
+                         "event_type": pd.Series(dtype=str)})

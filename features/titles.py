@@ -1,0 +1,73 @@
+"""Seniority and department from free-text job titles (English abbreviations and a few other languages)."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+# Ordered: the first matching pattern wins, so specific forms come before generic ones.
+SENIORITY_PATTERNS: list[tuple[str, str]] = [
+    ("intern_student", r"\b(intern|internship|student|trainee|apprentice|praktikant|stagiaire|estudiante|becario)\b|实习|学生"),
+    ("owner_founder", r"\b(owner|founder|co-?founder|proprietor|ceo|chief executive|president|managing director|"
+                      r"gesch[äa]ftsf[üu]hrer|inhaber|fondateur|pdg|g[ée]rant|fundador|propietario|director general)\b|总经理|创始人|老板"),
+    ("c_level", r"\b(c[tfomirs]o|chief \w+ officer|chief)\b|首席"),
+    ("vp", r"\b(vp|svp|evp|avp|vice[- ]president|vice[- ]pr[ée]sident|vicepresidente)\b|副总裁"),
+    ("head", r"\b(head of|head|leiter|leiterin|responsable|jefe|jefa)\b|负责人"),
+    ("director", r"\b(director|dir\.?|directeur|directrice|direktor|directora)\b|总监"),
+    ("manager", r"\b(manager|mgr\.?|gerente|gestionnaire|manag|supervisor|team lead)\b|经理|主管"),
+    ("senior", r"\b(senior|sr\.?|lead|principal|staff|expert)\b|高级"),
+    ("individual", r"\b(engineer|developer|analyst|specialist|associate|consultant|coordinator|representative|rep|"
+                   r"executive|accountant|designer|administrator|admin|assistant|officer|ingenieur|ingénieur|"
+                   r"entwickler|analista|desarrollador|commercial|vendedor)\b|工程师|专员|销售"),
+]
+
+DEPARTMENT_PATTERNS: list[tuple[str, str]] = [
+    ("sales", r"\b(sales|account executive|business development|bdr|sdr|revenue|commercial|vertrieb|ventas|vendedor)\b|销售|cro\b"),
+    ("marketing", r"\b(marketing|growth|brand|demand gen|content|seo|communications|cmo|mercadeo)\b|市场"),
+    ("engineering", r"\b(engineer\w*|developer|software|cto|it|devops|technical|technology|architect|data|"
+                    r"ingenieur|ingénieur|entwickler|desarrollador|informatique)\b|工程|技术"),
+    ("finance", r"\b(finance|financial|cfo|accountant|accounting|controller|treasury|finanzen|finanzas)\b|财务"),
+    ("operations", r"\b(operations|ops|coo|logistics|supply chain|procurement|purchasing|betrieb)\b|运营"),
+    ("hr", r"\b(hr|human resources|people|talent|recruit\w*|chro|personal)\b|人力"),
+    ("product", r"\b(product|cpo|ux|design\w*)\b|产品"),
+    ("executive", r"\b(ceo|founder|co-?founder|owner|president|managing director|gesch[äa]ftsf[üu]hrer|pdg|director general)\b|总经理"),
+]
+
+SENIORITY_RANK = {
+    "intern_student": 0, "individual": 1, "senior": 2, "manager": 3, "head": 4,
+    "director": 4, "vp": 5, "c_level": 6, "owner_founder": 6,
+}
+
+_SENIORITY_RE = [(name, re.compile(p, re.IGNORECASE)) for name, p in SENIORITY_PATTERNS]
+_DEPARTMENT_RE = [(name, re.compile(p, re.IGNORECASE)) for name, p in DEPARTMENT_PATTERNS]
+
+
+def _first_match(title: str, patterns: list[tuple[str, re.Pattern[str]]], default: str) -> str:
+    for name, pattern in patterns:
+        if pattern.search(title):
+            return name
+    return default
+
+
+def parse_title(title: object) -> tuple[str, str]:
+    """(seniority, department) of one title; 'unknown' when blank, 'other' when unrecognised."""
+    if not isinstance(title, str) or not title.strip():
+        return "unknown", "unknown"
+    text = title.strip()
+    return _first_match(text, _SENIORITY_RE, "other"), _first_match(text, _DEPARTMENT_RE, "other")
+
+
+def parse_titles(titles: pd.Series) -> pd.DataFrame:
+    """Seniority, department and seniority rank per title; parses each distinct title once."""
+    values = titles.astype("object").where(titles.notna(), None)
+    uniques = pd.unique(values)
+    parsed = {u: parse_title(u) for u in uniques}
+    seniority = values.map(lambda v: parsed[v][0])
+    department = values.map(lambda v: parsed[v][1])
+    rank = seniority.map(SENIORITY_RANK).astype(float)
+    return pd.DataFrame(
+        {"title_seniority": seniority.astype(str), "title_department": department.astype(str),
+         "seniority_rank": rank.to_numpy(dtype=float, na_value=np.nan)},
+        index=titles.index,
+    )

@@ -1,0 +1,25 @@
+"""The MLflow pyfunc: lead-level feature table in, SPEC 4 scoring columns out.
+
+It works with `mlflow models serve` and `mlflow.pyfunc.spark_udf` because all state (builder, model,
+calibration, grades, labels) is one joblib artifact and the code ships with the model (code_paths).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import mlflow.pyfunc
+import pandas as pd
+
+
+class LeadScorerModel(mlflow.pyfunc.PythonModel):
+    def load_context(self, context: Any) -> None:
+        import joblib
+
+        self.scorer = joblib.load(context.artifacts["scorer"])
+
+    def predict(self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        params = params or {}
+        frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+        return self.scorer.score(
+            frame, explain=bool(params.get("explain", True)), model_version=str(params.get("model_version", ""))
+        )

@@ -1,0 +1,222 @@
+"""The `leadscore` command line (SPEC 3). Every command: --config, --quiet, --json, --debug."""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from pipeline.config import DEFAULT_CONFIG, Config, load_config
+from pipeline.console import Reporter, configure_logging
+from pipeline.errors import InputError, LeadscoreError
+
+log = logging.getLogger("leadscore")
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Predictive lead scoring: sample world, point-in-time features, MLflow-tracked models, batch scores.")
+
+ConfigOpt = Annotated[Path, typer.Option("--config", help="YAML config file.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress output (for logs and cron).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one machine-readable JSON summary line on stdout.")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show full tracebacks.")]
+DataOpt = Annotated[Optional[str], typer.Option("--data", help="Folder with leads/events/outcomes (or one leads file in static mode).")]
+
+
+def command(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Set up logging, turn user errors into one line + exit 2 and other failures into one line + exit 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = kwargs.get("debug", False)
+        configure_logging(kwargs.get("quiet", False) or kwargs.get("as_json", False), debug)
+        try:
+            return func(*args, **kwargs)
+        except LeadscoreError as exc:
+            if debug:
+                raise
+            typer.echo(f"leadscore: error: {exc}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - one line unless --debug
+            if debug:
+                raise
+            text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+            typer.echo(f"leadscore: failed: {type(exc).__name__}: {text} (run with --debug for details)", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _config(path: Path) -> Config:
+    return load_config(path)
+
+
+def _timestamp(value: str | None, option: str) -> "Any":
+    import pandas as pd
+
+    if value is None:
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise InputError(f"{option} {value!r}: not a date; use YYYY-MM-DD or an ISO timestamp") from None
+    return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo else ts
+
+
+def _emit(as_json: bool, summary: dict[str, Any]) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(summary, default=str) + "\n")
+
+
+@app.command()
+@command
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    leads: Annotated[int, typer.Option("--leads", min=100, help="Number of leads.")] = 20_000,
+    seed: Annotated[int, typer.Option("--seed")] = 42,
+    config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
+) -> None:
+    """Generate the sample world: leads, events, outcomes and truth (Parquet)."""
+    from pipeline.generate import run_generate
+
+    _config(config)
+    rows = run_generate(out, leads, seed, Reporter(quiet or as_json))
+    _emit(as_json, {"out": str(out), "rows": rows})
+
+
+@app.command()
+@command
+def features(
+    leads: Annotated[str, typer.Option("--leads", help="Leads file (CSV or Parquet).")],
+    as_of: Annotated[str, typer.Option("--as-of", help="Features use only what was known before this date.")],
+    output: Annotated[Path, typer.Option("--output", help="Output file (.parquet or .csv).")],
+    events: Annotated[Optional[str], typer.Option("--events", help="Events file.")] = None,
+    config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
+) -> None:
+    """Write the lead-level feature table as of a date."""
+    from pipeline.featurize import run_features
+
+    cfg = _config(config)
+    n = run_features(cfg, leads, events, _timestamp(as_of, "--as-of"), output)
+    log.info("Wrote features of %d leads to %s", n, output)
+    _emit(as_json, {"output": str(output), "rows": n})
+
+
+@app.command()
+@command
+def train(
+    until: Annotated[Optional[str], typer.Option("--until", help="Train with data known at this date (default: now).")] = None,
+    cv: Annotated[Optional[int], typer.Option("--cv", min=2, help="Add K-fold cross-validated metrics (cv_*).")] = None,
+    data: DataOpt = None,
+    config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
+) -> None:
+    """Train every configured model, evaluate, log to MLflow, register the best as challenger."""
+    from pipeline.train import run_train
+
+    cfg = _config(config)
+    result = run_train(cfg, data, _timestamp(until, "--until"), cv, Reporter(quiet or as_json))
+    _print_models(result, quiet or as_json)
+    _emit(as_json, result.summary())
+
+
+@app.command()
+@command
+def retrain(
+    data: DataOpt = None,
+    config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
+) -> None:
+    """Scheduled job: train, then the promotion gate (champion moves only to a better model)."""
+    from pipeline.promote import gate
+    from pipeline.train import run_train
+
+    cfg = _config(config)
+    result = run_train(cfg, data, None, None, Reporter(quiet or as_json))
+    decision = gate(cfg, result.version, result.models[result.best].metrics, result.examples, result.inputs)
+    line = f"{decision.decision}: challenger v{decision.challenger_version}; " + "; ".join(decision.reasons)
+    if not as_json:
+        typer.echo(line)
+    _emit(as_json, {**result.summary(), **decision.as_dict()})
+
+
+@app.command()
+@command
+def predict(
+    leads: Annotated[str, typer.Option("--leads", help="Leads file (CSV or Parquet).")],
+    output: Annotated[Path, typer.Option("--output", help="Scores file (.parquet or .csv), written atomically.")],
+    events: Annotated[Optional[str], typer.Option("--events", help="Events file.")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Score as of this date (default: now).")] = None,
+    model_uri: Annotated[Optional[str], typer.Option("--model-uri", help="Default: models:/lead-scorer@champion.")] = None,
+    config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
+) -> None:
+    """Score leads: probability, 0-100 score, grade, fit / engagement scores and top reasons."""
+    from pipeline.predict import run_predict
+
+    cfg = _config(config)
+    scores = run_predict(cfg, leads, events, output, _timestamp(as_of, "--as-of"), model_uri, Reporter(quiet or as_json))
+    _emit(as_json, {"output": str(output), "rows": len(scores),
+                    "grades": scores["grade"].value_counts().reindex(list("ABCD"), fill_value=0).to_dict()})
+
+
+@app.command()
+@command
+def demo(
+    workdir: Annotated[Path, typer.Option("--workdir", help="Where data, mlflow.db and scores go.")] = Path("demo"),
+    leads: Annotated[int, typer.Option("--leads", min=500)] = 20_000,
+    seed: Annotated[int, typer.Option("--seed")] = 42,
+    config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
+) -> None:
+    """Generate, train, promote and predict on the sample world; print the hottest leads."""
+    import time
+
+    from pipeline.demo import hottest_table, run_demo
+
+    cfg = _config(config)
+    start = time.perf_counter()
+    workdir.mkdir(parents=True, exist_ok=True)
+    out = run_demo(cfg, workdir, leads, seed, Reporter(quiet or as_json))
+    elapsed = time.perf_counter() - start
+    db = out["workdir"] / "mlflow.db"
+    if as_json:
+        _emit(True, {**out["result"].summary(), "decision": out["decision"].as_dict(), "seconds": round(elapsed, 1),
+                     "scores": str(out["workdir"] / "scores.parquet")})
+        return
+    _print_models(out["result"], False)
+    _print_table("Hottest leads", hottest_table(out["scores"]))
+    typer.echo(f"\nGate: {out['decision'].decision} ({'; '.join(out['decision'].reasons)})")
+    typer.echo(f"Scores: {out['workdir'] / 'scores.parquet'}   ({elapsed:.0f} s)")
+    typer.echo(f"Open the MLflow UI:  .venv/bin/mlflow ui --backend-store-uri sqlite:///{db}  (then http://127.0.0.1:5000)")
+
+
+def _print_models(result: Any, quiet: bool) -> None:
+    if quiet:
+        return
+    from pipeline.demo import model_rows
+
+    _print_table("Models on the test period", model_rows(result))
+
+
+def _print_table(title: str, rows: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    if not rows:
+        return
+    table = Table(title=title)
+    for key in rows[0]:
+        table.add_column(key.removeprefix("test_"))
+    for row in rows:
+        table.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row.values()])
+    Console(width=160).print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,263 @@
+"""The YAML config: one pydantic model per section, unknown keys rejected with a suggestion."""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from pipeline.errors import ConfigError
+
+DEFAULT_CONFIG = Path("configs/default.yaml")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class LeadColumns(_Section):
+    """Maps the user's column names to the roles leadscore knows (SPEC 2)."""
+
+    lead_id: str = "lead_id"
+    created_at: str | None = "created_at"
+    label: str | None = None
+    email: str | None = "email"
+    first_name: str | None = "first_name"
+    last_name: str | None = "last_name"
+    job_title: str | None = "job_title"
+    company: str | None = "company"
+    company_domain: str | None = "company_domain"
+    industry: str | None = "industry"
+    employees: str | None = "employees"
+    annual_revenue: str | None = "annual_revenue"
+    country: str | None = "country"
+    lead_source: str | None = "lead_source"
+    phone: str | None = "phone"
+    budget: str | None = "budget"
+    authority: str | None = "authority"
+    need: str | None = "need"
+    timeline: str | None = "timeline"
+    owner: str | None = "owner"
+    status: str | None = "status"
+
+
+class EventColumns(_Section):
+    lead_id: str = "lead_id"
+    timestamp: str = "timestamp"
+    event_type: str = "event_type"
+    channel: str | None = "channel"
+    value: str | None = "value"
+
+
+class OutcomeColumns(_Section):
+    lead_id: str = "lead_id"
+    converted_at: str = "converted_at"
+
+
+class DataConfig(_Section):
+    mode: Literal["events", "static"] = "events"
+    path: str | None = "data/sample"
+    leads: str = "leads"
+    events: str = "events"
+    outcomes: str = "outcomes"
+    lead_columns: LeadColumns = Field(default_factory=LeadColumns)
+    event_columns: EventColumns = Field(default_factory=EventColumns)
+    outcome_columns: OutcomeColumns = Field(default_factory=OutcomeColumns)
+    exclude_columns: list[str] = Field(
+        default_factory=lambda: ["status", "owner"],
+        description="Columns filled in after sales contact (they leak the label) or not meant as features.",
+    )
+    personal_columns: list[str] = Field(
+        default_factory=lambda: ["email", "first_name", "last_name", "phone", "company"],
+        description="Roles holding personal data: used for quality flags, never as raw features or in tracking.",
+    )
+
+    @model_validator(mode="after")
+    def _static_needs_label(self) -> "DataConfig":
+        if self.mode == "static" and not self.lead_columns.label:
+            raise ValueError("data.mode 'static' needs data.lead_columns.label (the converted 0/1 column)")
+        return self
+
+
+class EngagementConfig(_Section):
+    windows_days: list[int] = Field(default_factory=lambda: [7, 30, 90])
+    half_life_days: float = Field(14.0, gt=0)
+    high_intent: list[str] = Field(
+        default_factory=lambda: ["pricing_page_view", "demo_request", "free_trial_signup", "contact_sales"]
+    )
+    negative: list[str] = Field(default_factory=lambda: ["unsubscribe", "careers_page_view", "email_bounce"])
+    email_open: list[str] = Field(default_factory=lambda: ["email_open"])
+    email_click: list[str] = Field(default_factory=lambda: ["email_click"])
+    event_types: list[str] | None = Field(
+        None, description="Event types to build per-type features for; default: those seen in training data."
+    )
+    min_type_count: int = Field(20, ge=1, description="Event types rarer than this in training get no own columns.")
+
+
+class FeaturesConfig(_Section):
+    engagement: EngagementConfig = Field(default_factory=EngagementConfig)
+    rare_category_min_share: float = Field(0.005, ge=0, lt=1)
+    max_categories: int = Field(30, ge=2)
+
+
+class TrainingConfig(_Section):
+    horizon_days: int = Field(90, gt=0)
+    snapshot_every_days: int = Field(7, gt=0)
+    max_lead_age_days: int = Field(180, gt=0)
+    test_weeks: int = Field(8, gt=0)
+    val_weeks: int = Field(8, gt=0)
+    gap_days: int | None = Field(None, ge=0, description="Embargo between splits; default: the horizon.")
+    static_test_share: float = Field(0.2, gt=0, lt=1)
+    static_val_share: float = Field(0.2, gt=0, lt=1)
+    max_rows: int = Field(2_000_000, gt=0)
+    min_positives: int = Field(40, ge=1)
+    min_negatives: int = Field(40, ge=1)
+    seed: int = 42
+    selection_metric: str = "val_roc_auc"
+
+
+class LogRegConfig(_Section):
+    enabled: bool = True
+    C: float = Field(0.3, gt=0)
+    max_iter: int = Field(2000, gt=0)
+
+
+class LightGBMConfig(_Section):
+    enabled: bool = True
+    num_leaves: int = Field(15, ge=2)
+    max_depth: int = Field(5, ge=-1)
+    learning_rate: float = Field(0.05, gt=0)
+    n_estimators: int = Field(600, gt=0)
+    min_child_samples: int = Field(100, ge=1)
+    subsample: float = Field(0.8, gt=0, le=1)
+    colsample_bytree: float = Field(0.8, gt=0, le=1)
+    reg_lambda: float = Field(1.0, ge=0)
+    early_stopping_rounds: int = Field(50, gt=0)
+
+
+class ModelsConfig(_Section):
+    logreg: LogRegConfig = Field(default_factory=LogRegConfig)
+    lightgbm: LightGBMConfig = Field(default_factory=LightGBMConfig)
+
+
+class GradesConfig(_Section):
+    """Capacity shares: A is the top `A` share of leads on validation, and so on; D is the rest."""
+
+    A: float = Field(0.10, gt=0, lt=1)
+    B: float = Field(0.20, gt=0, lt=1)
+    C: float = Field(0.30, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _shares_leave_room_for_d(self) -> "GradesConfig":
+        if self.A + self.B + self.C >= 1:
+            raise ValueError("grades.A + grades.B + grades.C must be below 1 (D takes the rest)")
+        return self
+
+
+class ScoringConfig(_Section):
+    calibration: Literal["auto", "isotonic", "sigmoid"] = "auto"
+    grades: GradesConfig = Field(default_factory=GradesConfig)
+    top_positive: int = Field(3, ge=0)
+    top_negative: int = Field(2, ge=0)
+
+
+class PromotionConfig(_Section):
+    """The gate a challenger must pass to become champion (SPEC 3, retrain)."""
+
+    metric: str = "test_roc_auc"
+    min_improvement: float = Field(0.0, ge=0, description="Challenger must beat the champion by at least this.")
+    min_test_roc_auc: float = Field(0.65, ge=0, le=1)
+    max_test_ece: float = Field(0.05, ge=0, le=1)
+
+
+class MlflowConfig(_Section):
+    tracking_uri: str | None = None
+    experiment: str = "lead-scoring"
+    batch_experiment: str = "lead-scoring-batch"
+    registered_model: str = "lead-scorer"
+
+
+class Config(_Section):
+    data: DataConfig = Field(default_factory=DataConfig)
+    features: FeaturesConfig = Field(default_factory=FeaturesConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    models: ModelsConfig = Field(default_factory=ModelsConfig)
+    scoring: ScoringConfig = Field(default_factory=ScoringConfig)
+    promotion: PromotionConfig = Field(default_factory=PromotionConfig)
+    mlflow: MlflowConfig = Field(default_factory=MlflowConfig)
+
+    def fingerprint(self) -> str:
+        """A stable hash of the resolved config (for tags and 'nothing changed' checks)."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def flat_params(self) -> dict[str, str]:
+        """The resolved config as flat MLflow params (`section.key`: value)."""
+        return {k: json.dumps(v) if isinstance(v, (list, dict)) else str(v) for k, v in _flatten(self.model_dump(mode="json"))}
+
+
+def _flatten(tree: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    items: list[tuple[str, Any]] = []
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            items.extend(_flatten(value, name + "."))
+        else:
+            items.append((name, value))
+    return items
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read and validate a YAML config; a missing default file means the built-in defaults."""
+    path = Path(path) if path else DEFAULT_CONFIG
+    if not path.exists():
+        if path == DEFAULT_CONFIG:
+            return Config()
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid YAML ({_first_line(str(exc))})") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections at the top level")
+    return parse_config(raw, source=str(path))
+
+
+def parse_config(raw: dict[str, Any], source: str = "config") -> Config:
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: {_describe(exc.errors()[0], raw)}") from None
+
+
+def _describe(error: dict[str, Any], raw: dict[str, Any]) -> str:
+    loc = [str(p) for p in error["loc"]]
+    where = ".".join(loc) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        suggestion = _suggest(loc, raw)
+        hint = f"; did you mean '{suggestion}'?" if suggestion else ""
+        return f"unknown key '{where}'{hint}"
+    if error["type"] == "value_error":
+        return error["msg"].removeprefix("Value error, ")
+    return f"'{where}': {error['msg']} (got {error.get('input')!r})"
+
+
+def _suggest(loc: list[str], raw: dict[str, Any]) -> str | None:
+    """Closest valid key at the same level as an unknown key."""
+    model: type[BaseModel] = Config
+    for part in loc[:-1]:
+        field = model.model_fields.get(part)
+        annotation = getattr(field, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    matches = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1, cutoff=0.5)
+    return ".".join(loc[:-1] + matches[:1]) if matches else None
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text

@@ -1,0 +1,92 @@
+"""Load and validate the inputs a command needs (SPEC 2), point-in-time cut at a date if asked."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.config import Config
+from pipeline.contracts import prepare_events, prepare_leads, prepare_outcomes
+from pipeline.errors import InputError
+from pipeline.io import find_optional_table, find_table, read_table
+
+log = logging.getLogger("leadscore")
+
+
+@dataclass
+class Inputs:
+    leads: pd.DataFrame
+    events: pd.DataFrame | None = None
+    outcomes: pd.DataFrame | None = None
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def data_end(self) -> pd.Timestamp | None:
+        """The latest timestamp anywhere in the data: what 'now' means for this data set."""
+        stamps = []
+        if "created_at" in self.leads:
+            stamps.append(self.leads["created_at"].max())
+        if self.events is not None and len(self.events):
+            stamps.append(self.events["timestamp"].max())
+        if self.outcomes is not None:
+            stamps.append(self.outcomes["converted_at"].max())
+        stamps = [s for s in stamps if pd.notna(s)]
+        return max(stamps) if stamps else None
+
+    def known_at(self, until: pd.Timestamp) -> "Inputs":
+        """Only what was known before `until`: later leads, events and conversions are dropped."""
+        leads = self.leads[self.leads["created_at"] < until].reset_index(drop=True)
+        events = None if self.events is None else self.events[self.events["timestamp"] < until].reset_index(drop=True)
+        outcomes = None
+        if self.outcomes is not None:
+            outcomes = self.outcomes.copy()
+            outcomes.loc[outcomes["converted_at"] >= until, "converted_at"] = pd.NaT
+        return Inputs(leads, events, outcomes, self.sources)
+
+
+def load_training_inputs(cfg: Config, data: str | Path | None = None) -> Inputs:
+    """The leads (+ events and outcomes in events mode) from `--data` or the config's data.path."""
+    root = Path(data or cfg.data.path or ".")
+    dc = cfg.data
+    if root.is_file():
+        if dc.mode != "static":
+            raise InputError(f"{root}: --data must be a folder with leads, events and outcomes files (or use data.mode: static)")
+        leads_path = root
+    else:
+        leads_path = find_table(root, dc.leads)
+    leads = prepare_leads(read_table(leads_path), dc, str(leads_path))
+    inputs = Inputs(leads, sources={"leads": str(leads_path)})
+    if dc.mode == "static":
+        return inputs
+    outcomes_path = find_table(root, dc.outcomes)
+    inputs.outcomes = prepare_outcomes(read_table(outcomes_path), dc, str(outcomes_path))
+    inputs.sources["outcomes"] = str(outcomes_path)
+    _check_outcomes_cover(inputs, str(outcomes_path))
+    events_path = find_optional_table(root, dc.events)
+    if events_path is not None:
+        inputs.events = prepare_events(read_table(events_path), dc, str(events_path), leads["lead_id"])
+        inputs.sources["events"] = str(events_path)
+    return inputs
+
+
+def load_scoring_inputs(cfg: Config, leads_path: str | Path, events_path: str | Path | None) -> Inputs:
+    leads = prepare_leads(read_table(leads_path), cfg.data.model_copy(update={"mode": "events"}) if cfg.data.mode == "events" else cfg.data, str(leads_path))
+    inputs = Inputs(leads, sources={"leads": str(leads_path)})
+    if events_path is not None:
+        inputs.events = prepare_events(read_table(events_path), cfg.data, str(events_path), leads["lead_id"])
+        inputs.sources["events"] = str(events_path)
+    return inputs
+
+
+def _check_outcomes_cover(inputs: Inputs, source: str) -> None:
+    """Leads missing from the outcomes file are treated as not converted, with a warning."""
+    outcomes = inputs.outcomes
+    unknown = ~outcomes["lead_id"].isin(inputs.leads["lead_id"])
+    if unknown.any():
+        log.warning("%s: %d outcomes of leads not in the leads file were ignored", source, int(unknown.sum()))
+        outcomes = outcomes[~unknown]
+    missing = ~inputs.leads["lead_id"].isin(outcomes["lead_id"])
+    if missing.any():
+        log.warning("%s: %d leads have no outcome row and count as not converted", source, int(missing.sum()))
+    inputs.outcomes = inputs.leads[["lead_id"]].merge(outcomes, on="lead_id", how="left")

@@ -1,0 +1,128 @@
+"""Training examples: point-in-time snapshots (events mode) or one row per lead (static mode),
+with their features, labels and the train / val / test split."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from features.builder import LeadFeatureBuilder
+from features.snapshots import open_lead_snapshots, snapshot_dates
+from models.splits import stratified_split, time_split
+from pipeline.config import Config
+from pipeline.contracts import LABEL
+from pipeline.data import Inputs
+from pipeline.errors import NotEnoughDataError
+
+log = logging.getLogger("leadscore")
+PARTS = ("train", "val", "test")
+
+
+@dataclass
+class Examples:
+    table: pd.DataFrame  # lead_id, as_of, features..., junk_flag
+    y: np.ndarray
+    part: np.ndarray
+    builder: LeadFeatureBuilder
+    split: dict[str, str]
+    until: pd.Timestamp | None
+
+    def rows(self, part: str) -> tuple[pd.DataFrame, np.ndarray]:
+        mask = self.part == part
+        return self.table.loc[mask].reset_index(drop=True), self.y[mask]
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        return {p: {"rows": int((self.part == p).sum()), "conversions": int(self.y[self.part == p].sum())} for p in PARTS}
+
+
+def excluded_columns(cfg: Config) -> list[str]:
+    """Config exclusions in role names (a user column mapped to a role is excluded under that role)."""
+    roles = {col: role for role, col in cfg.data.lead_columns.model_dump().items() if col}
+    return sorted({roles.get(c, c) for c in cfg.data.exclude_columns} | set(cfg.data.personal_columns))
+
+
+def make_builder(cfg: Config, use_events: bool) -> LeadFeatureBuilder:
+    eng = cfg.features.engagement.model_dump()
+    return LeadFeatureBuilder(exclude=excluded_columns(cfg), engagement=eng, use_events=use_events)
+
+
+def build_examples(cfg: Config, inputs: Inputs, until: pd.Timestamp | None) -> Examples:
+    if cfg.data.mode == "static":
+        return _static_examples(cfg, inputs)
+    return _snapshot_examples(cfg, inputs, until)
+
+
+def effective_until(inputs: Inputs, until: pd.Timestamp | None) -> pd.Timestamp:
+    """`until` (default now), but never past the end of the data: later snapshots would look unconverted."""
+    end = inputs.data_end()
+    now = pd.Timestamp.now(tz="UTC").tz_localize(None)
+    until = until or now
+    if end is not None and until > end:
+        until = end.ceil("D")
+    return until
+
+
+def _snapshot_examples(cfg: Config, inputs: Inputs, until: pd.Timestamp | None) -> Examples:
+    tc = cfg.training
+    until = effective_until(inputs, until)
+    known = inputs.known_at(until)
+    last_complete = until - pd.Timedelta(days=tc.horizon_days)
+    dates = snapshot_dates(known.leads["created_at"].min(), last_complete, tc.snapshot_every_days)
+    need = tc.test_weeks + tc.val_weeks
+    if len(dates) * tc.snapshot_every_days < 7 * need:
+        raise NotEnoughDataError(
+            f"data up to {until.date()} gives {len(dates)} label-complete snapshot dates; "
+            f"the split needs at least {need} weeks plus a {tc.horizon_days}-day horizon"
+        )
+    gap = tc.horizon_days if tc.gap_days is None else tc.gap_days
+    split = time_split(dates, tc.horizon_days, tc.test_weeks, tc.val_weeks, gap)
+    snaps = open_lead_snapshots(known.leads, known.outcomes, dates, tc.horizon_days, tc.max_lead_age_days)
+    snaps["part"] = split.assign(snaps["as_of"]).to_numpy()
+    snaps = snaps[snaps["part"] != ""]
+    snaps = _cap_rows(snaps, tc.max_rows, tc.seed)
+    check_class_counts(snaps["label"].to_numpy(), snaps["part"].to_numpy(), cfg)
+    builder = make_builder(cfg, use_events=known.events is not None).fit(known.leads, known.events)
+    lead_rows = known.leads.set_index("lead_id").loc[snaps["lead_id"]].reset_index()
+    table = builder.transform(lead_rows, known.events, snaps["as_of"].reset_index(drop=True))
+    info = {**split.describe(), "until": str(until)}
+    return Examples(table, snaps["label"].to_numpy(), snaps["part"].to_numpy(), builder, info, until)
+
+
+def _static_examples(cfg: Config, inputs: Inputs) -> Examples:
+    leads = inputs.leads
+    y = leads[LABEL].to_numpy()
+    tc = cfg.training
+    part = stratified_split(leads[LABEL], tc.static_test_share, tc.static_val_share, tc.seed).to_numpy()
+    check_class_counts(y, part, cfg)
+    builder = make_builder(cfg, use_events=False).fit(leads.drop(columns=[LABEL]))
+    table = builder.transform(leads.drop(columns=[LABEL]), None, None)
+    return Examples(table, y, part, builder, {"split": "stratified"}, None)
+
+
+def _cap_rows(snaps: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
+    """A seeded random subset when there are more snapshot rows than `max_rows` (same share per part)."""
+    if len(snaps) <= max_rows:
+        return snaps.reset_index(drop=True)
+    log.warning("sampling %d of %d snapshot rows (training.max_rows)", max_rows, len(snaps))
+    return snaps.sample(n=max_rows, random_state=seed).sort_values(["as_of", "lead_id"]).reset_index(drop=True)
+
+
+def check_class_counts(y: np.ndarray, part: np.ndarray, cfg: Config) -> None:
+    """Refuse to train on too few conversions or non-conversions, as the commercial tools do."""
+    tc = cfg.training
+    train = part == "train"
+    pos, neg = int(y[train].sum()), int((1 - y[train]).sum())
+    if pos < tc.min_positives or neg < tc.min_negatives:
+        raise NotEnoughDataError(
+            f"training needs at least {tc.min_positives} converted and {tc.min_negatives} non-converted examples; "
+            f"the training period has {pos} converted and {neg} non-converted"
+        )
+    for p in ("val", "test"):
+        rows = part == p
+        if rows.sum() == 0 or y[rows].min() == y[rows].max():
+            raise NotEnoughDataError(
+                f"the {p} period has {int(rows.sum())} examples and {int(y[rows].sum())} conversions; "
+                f"both classes are needed to evaluate (more data, or shorter training.val_weeks / test_weeks)"
+            )

@@ -1,0 +1,39 @@
+"""`leadscore features`: the lead-level feature table as of a date (no model needed)."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.config import Config
+from pipeline.data import Inputs, load_scoring_inputs
+from pipeline.examples import make_builder
+from pipeline.io import write_table
+
+log = logging.getLogger("leadscore")
+
+
+def as_of_cut(inputs: Inputs, as_of: pd.Timestamp) -> Inputs:
+    """Leads created before as_of and their events before as_of; later data is ignored with a warning."""
+    leads = inputs.leads
+    if "created_at" in leads:
+        later = leads["created_at"] >= as_of
+        if later.any():
+            log.warning("%s: %d leads created at or after %s were not scored", inputs.sources["leads"], int(later.sum()), as_of)
+            leads = leads[~later].reset_index(drop=True)
+    events = inputs.events
+    if events is not None:
+        later = events["timestamp"] >= as_of
+        if later.any():
+            log.warning("%s: %d events at or after %s were ignored", inputs.sources.get("events"), int(later.sum()), as_of)
+            events = events[~later].reset_index(drop=True)
+    return Inputs(leads, events, None, inputs.sources)
+
+
+def run_features(cfg: Config, leads: str, events: str | None, as_of: pd.Timestamp, output: str | Path) -> int:
+    inputs = as_of_cut(load_scoring_inputs(cfg, leads, events), as_of)
+    builder = make_builder(cfg, use_events=inputs.events is not None).fit(inputs.leads, inputs.events)
+    table = builder.transform(inputs.leads, inputs.events, as_of)
+    write_table(table, output)
+    return len(table)

@@ -1,0 +1,94 @@
+"""The promotion gate: `champion` moves only to a challenger that passes absolute criteria and beats
+the current champion re-scored on the challenger's own (latest) test period."""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from mlflow.tracking import MlflowClient
+
+from models.metrics import evaluate
+from pipeline import tracking
+from pipeline.config import Config
+from pipeline.data import Inputs
+from pipeline.examples import Examples
+
+log = logging.getLogger("leadscore")
+
+
+@dataclass
+class Decision:
+    decision: str  # "promoted" or "kept"
+    challenger_version: str
+    champion_version: str | None
+    reasons: list[str] = field(default_factory=list)
+    challenger_metrics: dict[str, float] = field(default_factory=dict)
+    champion_metrics: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def gate(cfg: Config, challenger_version: str, challenger_metrics: dict[str, float], examples: Examples,
+         inputs: Inputs) -> Decision:
+    pc = cfg.promotion
+    name = cfg.mlflow.registered_model
+    champion = tracking.alias_version(name, tracking.CHAMPION)
+    d = Decision("kept", challenger_version, champion, challenger_metrics={k: v for k, v in challenger_metrics.items() if k.startswith("test_")})
+    failures = []
+    if challenger_metrics["test_roc_auc"] < pc.min_test_roc_auc:
+        failures.append(f"test_roc_auc {challenger_metrics['test_roc_auc']:.4f} < required {pc.min_test_roc_auc}")
+    if challenger_metrics["test_ece"] > pc.max_test_ece:
+        failures.append(f"test_ece {challenger_metrics['test_ece']:.4f} > allowed {pc.max_test_ece}")
+    if champion == challenger_version:
+        failures.append(f"version {challenger_version} is already champion")
+    elif champion is not None and not failures:
+        champ_metrics, why = rescore_champion(cfg, champion, examples, inputs)
+        d.champion_metrics = champ_metrics
+        if why:
+            d.reasons.append(f"champion v{champion} could not score the new test period ({why}); it loses")
+        else:
+            key = pc.metric.removeprefix("test_")
+            ours, theirs = challenger_metrics[pc.metric], champ_metrics[key]
+            if ours < theirs + pc.min_improvement:
+                failures.append(f"{pc.metric} {ours:.4f} does not beat champion v{champion}'s {theirs:.4f} "
+                                f"on the same test period by {pc.min_improvement}")
+            else:
+                d.reasons.append(f"{pc.metric} {ours:.4f} beats champion v{champion}'s {theirs:.4f} on the same test period")
+    if failures:
+        d.reasons = failures + d.reasons
+    else:
+        d.decision = "promoted"
+        if champion is None:
+            d.reasons.append("first model to pass the absolute criteria")
+    record(cfg, d)
+    return d
+
+
+def rescore_champion(cfg: Config, version: str, examples: Examples, inputs: Inputs) -> tuple[dict[str, float], str]:
+    """The champion's metrics on the challenger's test rows, with features rebuilt by the champion's
+    own builder from the raw inputs known at the challenger's cut-off."""
+    uri = f"models:/{cfg.mlflow.registered_model}/{version}"
+    try:
+        scorer = tracking.load_pyfunc(uri).unwrap_python_model().scorer
+        X, y = examples.rows("test")
+        known = inputs.known_at(examples.until) if examples.until is not None else inputs
+        leads = known.leads.set_index("lead_id").loc[X["lead_id"]].reset_index()
+        as_of = X["as_of"] if examples.until is not None else None
+        table = scorer.builder.transform(leads, known.events, as_of)
+        return evaluate(y, scorer.probability(table)), ""
+    except Exception as exc:  # noqa: BLE001 - any failure to score means the champion loses
+        return {}, f"{type(exc).__name__}: {str(exc)[:120]}"
+
+
+def record(cfg: Config, d: Decision) -> None:
+    """Decision and reasons as tags on the challenger version; champion alias moved on success."""
+    client = MlflowClient()
+    name = cfg.mlflow.registered_model
+    client.set_model_version_tag(name, d.challenger_version, "gate.decision", d.decision)
+    client.set_model_version_tag(name, d.challenger_version, "gate.reasons", json.dumps(d.reasons)[:4000])
+    if d.decision == "promoted":
+        tracking.set_alias(name, tracking.CHAMPION, d.challenger_version)
+    log.info("Gate: %s v%s (%s)", d.decision, d.challenger_version, "; ".join(d.reasons))

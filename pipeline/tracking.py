@@ -1,0 +1,102 @@
+"""MLflow: tracking URI resolution, experiments with artifacts beside the store, registry helpers."""
+from __future__ import annotations
+
+import logging
+import os
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import mlflow
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from pipeline.config import Config
+from pipeline.errors import LeadscoreError
+
+log = logging.getLogger("leadscore")
+CHAMPION, CHALLENGER = "champion", "challenger"
+RUNTIME_PACKAGES = ("mlflow", "lightgbm", "scikit-learn", "pandas", "numpy", "pyarrow", "joblib",
+                    "disposable-email-domains", "pydantic", "pyyaml")
+
+
+def resolve_tracking_uri(cfg: Config, workdir: str | Path | None = None) -> str:
+    """MLFLOW_TRACKING_URI, else the config's, else an absolute sqlite:/// URI of mlflow.db in `workdir` (cwd)."""
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or cfg.mlflow.tracking_uri
+    if not uri:
+        return "sqlite:///" + str((Path(workdir or ".") / "mlflow.db").resolve())
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
+        return "sqlite:///" + str(Path(uri.removeprefix("sqlite:///")).resolve())
+    return uri
+
+
+def setup(cfg: Config, workdir: str | Path | None = None) -> str:
+    uri = resolve_tracking_uri(cfg, workdir)
+    if not log.isEnabledFor(logging.DEBUG):
+        logging.getLogger("mlflow").setLevel(logging.ERROR)  # mlflow resets its level on first import
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return uri
+
+
+def artifact_root(uri: str) -> str | None:
+    """Artifacts beside a local SQLite store (mlartifacts/ next to mlflow.db)."""
+    if uri.startswith("sqlite:///"):
+        return (Path(uri.removeprefix("sqlite:///")).parent / "mlartifacts").resolve().as_uri()
+    return None
+
+
+def ensure_experiment(name: str, uri: str) -> str:
+    client = MlflowClient()
+    exp = client.get_experiment_by_name(name)
+    if exp is None:
+        exp_id = client.create_experiment(name, artifact_location=artifact_root(uri))
+    else:
+        exp_id = exp.experiment_id
+    mlflow.set_experiment(experiment_id=exp_id)
+    return exp_id
+
+
+def pip_requirements() -> list[str]:
+    reqs = []
+    for pkg in RUNTIME_PACKAGES:
+        try:
+            reqs.append(f"{pkg}=={version(pkg)}")
+        except PackageNotFoundError:
+            reqs.append(pkg)
+    return reqs
+
+
+def alias_version(name: str, alias: str) -> str | None:
+    """The version number an alias points at, or None if the model or alias does not exist."""
+    try:
+        return str(MlflowClient().get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        return None
+
+
+def set_alias(name: str, alias: str, version: str) -> None:
+    MlflowClient().set_registered_model_alias(name, alias, version)
+
+
+def load_pyfunc(uri: str):  # noqa: ANN201 - mlflow's PyFuncModel
+    """Load a model; a missing model, version or alias is a user error (exit 2)."""
+    import mlflow.pyfunc
+
+    try:
+        return mlflow.pyfunc.load_model(uri)
+    except (MlflowException, OSError) as exc:
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        hint = " (no champion yet? run `leadscore train` / `leadscore retrain` first)" if "@" in uri else ""
+        raise LeadscoreError(f"{uri}: cannot load model{hint}: {first}") from None
+
+
+def resolve_version(uri: str) -> str:
+    """Registry version behind a models:/ URI ('' for other URIs)."""
+    if not uri.startswith("models:/"):
+        return ""
+    ref = uri.removeprefix("models:/")
+    if "@" in ref:
+        name, alias = ref.split("@", 1)
+        return alias_version(name, alias) or ""
+    parts = ref.split("/")
+    return parts[1] if len(parts) > 1 and parts[1].isdigit() else ""

@@ -1,0 +1,242 @@
+"""`leadscore train`: examples -> every configured model -> calibration, grades, metrics -> MLflow
+(one parent run, one child run per model) -> the best model registered as `challenger`."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+import matplotlib.pyplot as plt
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.models import infer_signature
+
+import features
+import models
+from models.calibration import Calibrator
+from models.estimators import LightGBMModel, LogRegModel, MarginModel
+from models.grades import GradeScale, grade_table
+from models.metrics import evaluate
+from models.plots import calibration_figure, gains_figure, pr_figure, roc_figure, score_histogram, shap_summary_figure
+from models.pyfunc import LeadScorerModel
+from models.scorer import LeadScorer
+from pipeline import tracking
+from pipeline.config import Config
+from pipeline.console import Reporter
+from pipeline.data import Inputs, load_training_inputs
+from pipeline.examples import Examples, build_examples
+
+log = logging.getLogger("leadscore")
+LOWER_IS_BETTER = ("log_loss", "brier", "ece")
+
+
+@dataclass
+class FittedModel:
+    name: str
+    scorer: LeadScorer
+    metrics: dict[str, float]
+    run_id: str = ""
+    model_uri: str = ""
+
+
+@dataclass
+class TrainResult:
+    parent_run_id: str
+    models: dict[str, FittedModel]
+    best: str
+    version: str
+    examples: Examples
+    tracking_uri: str
+    data_fingerprint: str
+    inputs: Inputs | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "models": {n: {k.removeprefix("test_"): v for k, v in m.metrics.items() if k.startswith(("test_", "cv_"))}
+                       for n, m in self.models.items()},
+            "best": self.best, "version": self.version, "run_id": self.parent_run_id,
+            "until": str(self.examples.until) if self.examples.until is not None else None,
+            "rows": self.examples.counts(), **self.extra,
+        }
+
+
+def run_train(cfg: Config, data: str | None = None, until: pd.Timestamp | None = None, cv: int | None = None,
+              reporter: Reporter | None = None, workdir: str | Path | None = None) -> TrainResult:
+    reporter = reporter or Reporter(quiet=True)
+    uri = tracking.setup(cfg, workdir)
+    reporter.step("Loading and checking the data")
+    inputs = load_training_inputs(cfg, data)
+    reporter.step("Building point-in-time training examples and features")
+    examples = build_examples(cfg, inputs, until)
+    counts = examples.counts()
+    reporter.step("Examples: " + ", ".join(f"{p} {c['rows']:,} rows / {c['conversions']:,} conversions" for p, c in counts.items()))
+    fingerprint = data_fingerprint(inputs)
+    tracking.ensure_experiment(cfg.mlflow.experiment, uri)
+    with mlflow.start_run(run_name=_session_name(examples)) as parent:
+        _log_session(cfg, inputs, examples, fingerprint)
+        fitted: dict[str, FittedModel] = {}
+        for name, model in make_models(cfg, examples).items():
+            reporter.step(f"Training {name}")
+            fitted[name] = fit_and_log(cfg, name, model, examples, parent.info.run_id)
+        if cv and cv > 1:
+            reporter.step(f"{cv}-fold cross-validation")
+            from pipeline.crossval import log_cross_validation
+
+            log_cross_validation(cfg, examples, cv, fitted)
+        best = select_best(fitted, cfg.training.selection_metric)
+        mlflow.set_tag("best_model", best)
+        version = register(cfg, fitted[best], fingerprint)
+        tracking.set_alias(cfg.mlflow.registered_model, tracking.CHALLENGER, version)
+        mlflow.set_tag("registered_version", version)
+    reporter.step(f"Registered {cfg.mlflow.registered_model} version {version} ({best}) as challenger")
+    return TrainResult(parent.info.run_id, fitted, best, version, examples, uri, fingerprint, inputs)
+
+
+def make_models(cfg: Config, examples: Examples) -> dict[str, MarginModel]:
+    cat = examples.builder.categorical_features()
+    fc, mc, seed = cfg.features, cfg.models, cfg.training.seed
+    out: dict[str, MarginModel] = {}
+    if mc.logreg.enabled:
+        out["logreg"] = LogRegModel(cat, mc.logreg.C, mc.logreg.max_iter, fc.rare_category_min_share, fc.max_categories, seed)
+    if mc.lightgbm.enabled:
+        params = mc.lightgbm.model_dump(exclude={"enabled", "early_stopping_rounds"})
+        out["lightgbm"] = LightGBMModel(cat, params, mc.lightgbm.early_stopping_rounds, fc.rare_category_min_share,
+                                        fc.max_categories, seed, monotone=monotone_constraints(cfg, examples))
+    return out
+
+
+def monotone_constraints(cfg: Config, examples: Examples) -> dict[str, int]:
+    """More high-intent engagement never lowers the score: +1 on high-intent counts."""
+    high = [f"n_{t}_" for t in cfg.features.engagement.high_intent] + ["n_high_intent_", "decayed_high_intent"]
+    return {n: 1 for n in examples.builder.feature_names_out_ if any(n.startswith(h) for h in high)}
+
+
+def fit_model(cfg: Config, model: MarginModel, examples: Examples) -> tuple[LeadScorer, dict[str, float], dict[str, Any]]:
+    """Fit on train, calibrate and grade on validation, evaluate on validation and test."""
+    names = list(examples.builder.feature_names_out_)
+    X_tr, y_tr = examples.rows("train")
+    X_va, y_va = examples.rows("val")
+    X_te, y_te = examples.rows("test")
+    model.fit(X_tr[names], y_tr, X_va[names], y_va)
+    m_va, m_te = model.margin(X_va), model.margin(X_te)
+    calibrator = Calibrator(cfg.scoring.calibration, cfg.training.seed).fit(m_va, y_va)
+    grades = GradeScale.fit(m_va, cfg.scoring.grades.model_dump())
+    scorer = LeadScorer(model, calibrator, grades, examples.builder, examples.builder.feature_info(),
+                        cfg.mlflow.registered_model, cfg.scoring.top_positive, cfg.scoring.top_negative)
+    p_va, p_te = calibrator.predict(m_va), calibrator.predict(m_te)
+    metrics = {f"val_{k}": v for k, v in evaluate(y_va, p_va).items()}
+    metrics |= {f"test_{k}": v for k, v in evaluate(y_te, p_te).items()}
+    detail = {"X_test": X_te, "y_test": y_te, "p_test": p_te, "m_test": m_te, "y_val": y_va, "m_val": m_va}
+    return scorer, metrics, detail
+
+
+def fit_and_log(cfg: Config, name: str, model: MarginModel, examples: Examples, parent_id: str) -> FittedModel:
+    with mlflow.start_run(run_name=name, nested=True) as run:
+        scorer, metrics, d = fit_model(cfg, model, examples)
+        mlflow.set_tags({"model_name": name, "calibration": scorer.calibrator.method_})
+        mlflow.log_params({f"model.{k}": v for k, v in model.params().items()})
+        mlflow.log_param("calibration.method", scorer.calibrator.method_)
+        mlflow.log_metrics(metrics)
+        _log_plots(name, scorer, d)
+        _log_grade_tables(scorer, d)
+        model_uri = log_scorer(scorer, examples, name)
+    log.info("  %s: test ROC AUC %.3f, PR AUC %.3f, ECE %.3f", name, metrics["test_roc_auc"], metrics["test_pr_auc"], metrics["test_ece"])
+    return FittedModel(name, scorer, metrics, run.info.run_id, model_uri)
+
+
+def _log_plots(name: str, scorer: LeadScorer, d: dict[str, Any]) -> None:
+    y, p = d["y_test"], d["p_test"]
+    figures = {
+        "plots/roc.png": roc_figure(y, p, name), "plots/pr.png": pr_figure(y, p, name),
+        "plots/calibration.png": calibration_figure(y, p, name), "plots/cumulative_gains.png": gains_figure(y, p, name),
+        "plots/score_histogram.png": score_histogram(scorer.grades.score(d["m_test"]), y, name),
+    }
+    sample = d["X_test"].sample(n=min(2000, len(d["X_test"])), random_state=0)
+    contrib = scorer.model.contributions(sample)[:, :-1]
+    encoded = scorer.model._encode(sample)
+    numeric = np.column_stack([
+        encoded[c].cat.codes.to_numpy(float) if isinstance(encoded[c].dtype, pd.CategoricalDtype) else encoded[c].to_numpy(float)
+        for c in scorer.feature_names
+    ])
+    figures["plots/shap_summary.png"] = shap_summary_figure(contrib, numeric, scorer.feature_names, name)
+    for path, fig in figures.items():
+        mlflow.log_figure(fig, path)
+        plt.close(fig)
+
+
+def _log_grade_tables(scorer: LeadScorer, d: dict[str, Any]) -> None:
+    for part in ("val", "test"):
+        table = grade_table(scorer.grades.grade(d[f"m_{part}"]), d[f"y_{part}"])
+        mlflow.log_text(table.to_csv(index=False), f"grades/grade_table_{part}.csv")
+    mlflow.log_dict({"cutoffs_margin": scorer.grades.cutoffs}, "grades/cutoffs.json")
+
+
+def log_scorer(scorer: LeadScorer, examples: Examples, name: str) -> str:
+    """Log the scorer as a pyfunc (feature table in, SPEC 4 columns out) with its code."""
+    X_te, _ = examples.rows("test")
+    example = X_te.head(5).reset_index(drop=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "scorer.joblib"
+        joblib.dump(scorer, path)
+        signature = infer_signature(example, scorer.score(example), params={"model_version": "", "explain": True})
+        info = mlflow.pyfunc.log_model(
+            name="model", python_model=LeadScorerModel(), artifacts={"scorer": str(path)},
+            code_paths=[str(Path(features.__file__).parent), str(Path(models.__file__).parent)],
+            pip_requirements=tracking.pip_requirements(), signature=signature, input_example=example,
+        )
+    return info.model_uri
+
+
+def select_best(fitted: dict[str, FittedModel], metric: str) -> str:
+    sign = -1 if any(metric.endswith(m) for m in LOWER_IS_BETTER) else 1
+    return max(fitted, key=lambda n: sign * fitted[n].metrics[metric])
+
+
+def register(cfg: Config, best: FittedModel, fingerprint: str) -> str:
+    tags = {"model_name": best.name, "config_hash": cfg.fingerprint(), "data_fingerprint": fingerprint,
+            "source_run_id": best.run_id, **{k: f"{v:.4f}" for k, v in best.metrics.items() if k.startswith("test_")}}
+    version = mlflow.register_model(best.model_uri, cfg.mlflow.registered_model, tags=tags)
+    return str(version.version)
+
+
+def _session_name(examples: Examples) -> str:
+    return f"train-{examples.until.date()}" if examples.until is not None else "train-static"
+
+
+def _log_session(cfg: Config, inputs: Inputs, examples: Examples, fingerprint: str) -> None:
+    params = cfg.flat_params()
+    items = list(params.items())
+    for i in range(0, len(items), 90):
+        mlflow.log_params(dict(items[i:i + 90]))
+    mlflow.set_tags({"data_fingerprint": fingerprint, "config_hash": cfg.fingerprint(),
+                     **{f"split.{k}": v for k, v in examples.split.items()}})
+    for part, context in (("train", "training"), ("val", "validation"), ("test", "test")):
+        frame, y = examples.rows(part)
+        ds = mlflow.data.from_pandas(frame.assign(label=y), source=inputs.sources.get("leads", "leads"),
+                                     name=f"examples_{part}", targets="label")
+        mlflow.log_input(ds, context=context)
+    mlflow.log_dict(examples.counts(), "examples/counts.json")
+    info = examples.builder.feature_info()
+    mlflow.log_dict({n: {"group": i.group, "label": i.label} for n, i in info.items()}, "features/feature_info.json")
+
+
+def data_fingerprint(inputs: Inputs) -> str:
+    """sha256 over the input files' bytes: identical data, identical fingerprint."""
+    digest = hashlib.sha256()
+    for key in sorted(inputs.sources):
+        digest.update(key.encode())
+        with open(inputs.sources[key], "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()[:16]
+
+
+def summary_json(result: TrainResult) -> str:
+    return json.dumps(result.summary(), default=str)
