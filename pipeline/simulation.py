@@ -41,8 +41,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 __all__ = [
-    "WorldSpec", "World", "simulate_world", "EVENT_TYPES", "EVENT_CHANNELS", "HIGH_INTENT_EVENTS",
-    "NEGATIVE_EVENTS", "LEAD_COLUMNS", "EVENT_COLUMNS", "OUTCOME_COLUMNS", "TRUTH_COLUMNS",
+    "WorldSpec", "World", "simulate_world", "p_true_from_state", "EVENT_TYPES", "EVENT_CHANNELS",
+    "HIGH_INTENT_EVENTS", "NEGATIVE_EVENTS", "LEAD_COLUMNS", "EVENT_COLUMNS", "OUTCOME_COLUMNS", "TRUTH_COLUMNS",
 ]
 
 NS_PER_SEC = 1_000_000_000
@@ -345,7 +345,8 @@ def simulate_world(spec: WorldSpec, progress: Callable[[int, int], None] | None 
     del ev_type
     events["value"] = sim.pop("ev_value").astype(np.float64)
     conv_ts = np.where(conv_off >= 0, conv_off + start_ns, np.iinfo(np.int64).min)
-    outcomes = pd.DataFrame({"lead_id": _take_fixed(lead_ids, np.arange(n)), "converted_at": _as_datetime(conv_ts)})
+    outcomes = pd.DataFrame({"lead_id": _take_fixed(lead_ids, np.arange(n))})
+    outcomes["converted_at"] = _as_datetime(conv_ts)
     tr_lead = sim.pop("tr_lead")
     truth = pd.DataFrame({"lead_id": _take_fixed(lead_ids, tr_lead)})
     truth["as_of"] = _as_datetime(sim.pop("tr_day").astype(np.int64) * NS_PER_DAY + start_ns)
@@ -370,7 +371,7 @@ def _creation_times(rng: np.random.Generator, spec: WorldSpec) -> tuple[np.ndarr
     """Creation day and offset (ns from start) per lead, sorted by time; the junk flag."""
     n, days = spec.n_leads, spec.days
     t = np.arange(days)
-    weekday = (pd.Timestamp(spec.start).dayofweek + t) % 7
+    weekday = (pd.Timestamp(spec.start).day_of_week + t) % 7
     weight = (1.0 + 0.6 * t / days) * np.where(weekday >= 5, 0.35, 1.0)
     day = np.sort(rng.choice(days, size=n, p=weight / weight.sum())).astype(np.int32)
     busy = rng.random(n) < 0.8
@@ -581,10 +582,23 @@ def _hidden_state(rng: np.random.Generator, p: dict[str, np.ndarray], created_da
     threshold = rng.exponential(1.0, n)
     threshold[is_junk] = np.inf
 
-    # per-lead log of the "future episodes" factor of P(no conversion within the horizon)
     h.update(fit=fit, fit_logit=fit_logit, r=r, a0=a0, activity=activity, unsub_day=unsub_day,
              threshold=threshold, seeker=seeker, bad_email=bad_email, bant=bant)
     return h
+
+
+def p_true_from_state(fit: np.ndarray, r: np.ndarray, interest_prev: np.ndarray, horizon: int,
+                      log_future: np.ndarray | None = None) -> np.ndarray:
+    """P(convert on days s .. s+horizon-1 | fit, r, interest after day s-1), integrating over future episodes.
+
+    `log_future` (= _episode_log_factor(fit, r, horizon)) may be passed precomputed; it depends on the lead only.
+    """
+    fit = np.asarray(fit, dtype=float)
+    if log_future is None:
+        log_future = _episode_log_factor(fit, np.asarray(r, dtype=float), horizon)
+    d_sum = DECAY * (1.0 - DECAY ** horizon) / (1.0 - DECAY)     # sum_{k=0}^{H-1} d^(k+1)
+    hazard = fit * (horizon * H_BASE + H_INT * d_sum * np.asarray(interest_prev, dtype=float))
+    return np.clip(-np.expm1(-hazard + log_future), 0.0, 1.0)
 
 
 def _episode_log_factor(fit: np.ndarray, r: np.ndarray, horizon: int) -> np.ndarray:
@@ -608,7 +622,6 @@ def _run_days(rng: np.random.Generator, spec: WorldSpec, created_day: np.ndarray
     fit, activity, threshold = hid["fit"], hid["activity"], hid["threshold"].copy()
     cum_r = np.cumsum(hid["r"])
     log_future = _episode_log_factor(fit, hid["r"], horizon)
-    d_sum = DECAY * (1.0 - DECAY ** horizon) / (1.0 - DECAY)     # sum_{k=0}^{H-1} d^(k+1)
     post_lam = activity * POST_RATE
     seeker, bad_email, unsub_day = hid["seeker"], hid["bad_email"], hid["unsub_day"]
     creation_type = np.array([_CODE[s[5]] if s[5] else -1 for s in _SOURCES], dtype=np.int16)[prof["source"]]
@@ -637,8 +650,7 @@ def _run_days(rng: np.random.Generator, spec: WorldSpec, created_day: np.ndarray
         if hi <= lo:
             return
         ids = lo + np.flatnonzero(~converted[lo:hi])
-        hazard = fit[ids] * (horizon * H_BASE + H_INT * d_sum * interest[ids])
-        p_true = np.clip(-np.expm1(-hazard + log_future[ids]), 0.0, 1.0)
+        p_true = p_true_from_state(fit[ids], hid["r"][ids], interest[ids], horizon, log_future[ids])
         tr_lead.append(ids.astype(np.int32))
         tr_day.append(np.full(len(ids), s, dtype=np.int32))
         tr_p.append(p_true)
@@ -858,6 +870,10 @@ def _leads_frame(rng: np.random.Generator, spec: WorldSpec, lead_ids: np.ndarray
     comp_name, comp_domain = _company_names(p)
     company = pc.take(comp_name, pa.array(comp))
     domain = pc.take(comp_domain, pa.array(comp))
+    # many bots type nonsense into the company field (and then there is no company domain)
+    junk_company = is_junk & (rng.random(n) < 0.4)
+    fake_company = _col(["asdf", "test", "none", "n/a", "xxx", "Company", "-", "qwerty inc"],
+                        rng.integers(0, 8, n))
 
     # names; junk get fake / mashed names
     first = _col(_FIRST_NAMES, p["first"])
@@ -921,6 +937,8 @@ def _leads_frame(rng: np.random.Generator, spec: WorldSpec, lead_ids: np.ndarray
     dom = pc.if_else(pa.array(junk_disp), disp, pc.if_else(pa.array(junk_free), free_dom, dom))
     local = pc.if_else(pa.array(is_junk), _join(fl, digits), local)
     email = _join(local, "@", dom)
+    company = pc.if_else(pa.array(junk_company), fake_company, company)
+    domain = pc.if_else(pa.array(junk_company), pa.scalar(None, pa.string()), domain)
 
     # job title with case noise and blanks
     titles = pa.array(list(p["_titles"]), pa.string())
@@ -936,12 +954,12 @@ def _leads_frame(rng: np.random.Generator, spec: WorldSpec, lead_ids: np.ndarray
 
     # phone
     cc = _col([c[3] for c in _COUNTRIES], p["country"])
-    g1 = pc.cast(pa.array(rng.integers(100, 1000, n)), pa.string())
-    g2 = pc.cast(pa.array(rng.integers(100, 1000, n)), pa.string())
+    g1 = pc.cast(pa.array(rng.integers(200, 1000, n)), pa.string())
+    g2 = pc.cast(pa.array(rng.integers(200, 1000, n)), pa.string())
     g3 = pc.utf8_lpad(pc.cast(pa.array(rng.integers(0, 10_000, n)), pa.string()), 4, "0")
     fmt = rng.integers(0, 3, n).astype(np.int8)
-    phone = pc.choose(pa.array(fmt), _join("+", cc, " ", g1, "-", g2, "-", g3), _join("+", cc, " ", g1, " ", g2, " ", g3),
-                      _join("(", g1, ") ", g2, "-", g3))
+    phone = pc.choose(pa.array(fmt), _join("+", cc, " ", g1, "-", g2, "-", g3),
+                      _join("+", cc, " ", g1, " ", g2, " ", g3), _join("(", g1, ") ", g2, "-", g3))
     state = _choice(rng, [0.88, 0.04, 0.08], n)   # valid / invalid / missing
     state = np.where(is_junk, _choice(rng, [0.1, 0.6, 0.3], n), state)
     invalid = _col(_INVALID_PHONES, rng.integers(0, len(_INVALID_PHONES), n))

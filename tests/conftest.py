@@ -1,0 +1,65 @@
+"""Shared fixtures: a small sample world and a trained registry, built once per session through the
+real CLI in a subprocess, with a temporary SQLite tracking store."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CLI = [sys.executable, "-m", "pipeline.cli"]
+
+
+@dataclass
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> dict:
+        lines = [line for line in self.stdout.splitlines() if line.strip()]
+        assert len(lines) == 1, f"expected one JSON line on stdout, got: {self.stdout!r}"
+        return json.loads(lines[0])
+
+
+def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: int = 600) -> CliResult:
+    full_env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"} | (env or {})
+    proc = subprocess.run([*CLI, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2,000-lead sample world written by `leadscore generate`."""
+    root = tmp_path_factory.mktemp("world")
+    result = run_cli("generate", "--out", str(root / "data"), "--leads", "2000", "--seed", "7", "--quiet", cwd=root)
+    assert result.code == 0, result.stderr
+    return root / "data"
+
+
+@dataclass
+class Trained:
+    workdir: Path
+    uri: str
+    summary: dict
+    data: Path
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"MLFLOW_TRACKING_URI": self.uri}
+
+
+@pytest.fixture(scope="session")
+def trained(world: Path, tmp_path_factory: pytest.TempPathFactory) -> Trained:
+    """`leadscore retrain --json` once on the small world: registry has a champion."""
+    workdir = tmp_path_factory.mktemp("trained")
+    uri = f"sqlite:///{workdir / 'mlflow.db'}"
+    result = run_cli("retrain", "--data", str(world), "--json", "--config", str(REPO / "configs/default.yaml"),
+                     cwd=workdir, env={"MLFLOW_TRACKING_URI": uri})
+    assert result.code == 0, result.stderr
+    return Trained(workdir, uri, result.json(), world)
