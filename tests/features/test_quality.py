@@ -1,0 +1,162 @@
+"""Lead-quality flags on hand-made leads, and junk detection against the simulator's truth."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from features.quality import (
+    QUALITY_FLAGS,
+    disposable_domains,
+    email_parts,
+    is_gibberish,
+    phone_invalid,
+    quality_flags,
+    quality_info,
+)
+
+GOOD = {"email": "peter.miller@acme.com", "first_name": "Peter", "last_name": "Miller",
+        "phone": "+1 (415) 555-0123", "company_domain": "acme.com"}
+
+
+def _leads(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame([{**GOOD, **r} for r in rows])
+    frame.insert(0, "lead_id", [f"L{i}" for i in range(len(frame))])
+    if "created_at" not in frame:
+        frame["created_at"] = pd.date_range("2025-01-01", periods=len(frame), freq="D")
+    return frame
+
+
+def _flags_of(**overrides: object) -> pd.Series:
+    return quality_flags(_leads([overrides])).iloc[0]
+
+
+def test_clean_lead_has_no_flags() -> None:
+    f = _flags_of()
+    assert not f.any(), f[f].index.tolist()
+
+
+def test_output_columns() -> None:
+    out = quality_flags(_leads([{}, {}]))
+    assert list(out.columns) == [*QUALITY_FLAGS, "junk_flag"]
+    assert (out.dtypes == bool).all()
+    assert set(quality_info()) == set(QUALITY_FLAGS)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"email": "jane.doe@gmail.com"}, {"free_mail"}),   # free mail is never a domain mismatch
+        ({"email": "x7@mailinator.com"}, {"disposable_email", "domain_mismatch", "junk_flag"}),
+        ({"email": "info@acme.com"}, {"role_address"}),
+        ({"email": "Sales@ACME.com"}, {"role_address"}),
+        ({"email": "paul@other-company.com"}, {"domain_mismatch"}),
+        ({"email": "peter@acme.com", "company_domain": "www.ACME.com"}, set()),
+        ({"email": None}, {"email_missing"}),
+        ({"email": "not-an-email"}, {"email_invalid"}),
+        ({"email": "info@gmail"}, {"email_invalid"}),          # invalid: no role / free-mail flags either
+        ({"first_name": "asdfgh"}, {"gibberish_name"}),
+        ({"last_name": "xxxx"}, {"gibberish_name"}),
+        ({"first_name": "asdfgh", "email": "asdfgh@gmail.com"}, {"gibberish_name", "free_mail", "junk_flag"}),
+        ({"first_name": "xxxx", "phone": "123"}, {"gibberish_name", "invalid_phone", "junk_flag"}),
+        ({"first_name": "Test", "last_name": "User"}, {"test_entry", "gibberish_name", "junk_flag"}),
+        ({"email": "test@acme.com"}, {"test_entry", "junk_flag"}),
+        ({"first_name": "Mickey", "last_name": "Mouse"}, {"test_entry", "gibberish_name", "junk_flag"}),
+        ({"phone": "123"}, {"invalid_phone"}),
+        ({"phone": "000-000-0000"}, {"invalid_phone"}),
+        ({"phone": "1111111"}, {"invalid_phone"}),
+        ({"phone": None}, set()),                                # missing is not invalid
+        ({"phone": "+49 30 1234567"}, set()),
+    ],
+)
+def test_single_lead_flags(overrides: dict, expected: set[str]) -> None:
+    f = _flags_of(**overrides)
+    assert set(f[f].index) == expected
+
+
+def test_duplicate_email_flags_only_the_later_lead() -> None:
+    # the later lead comes first in the frame: "later" is by created_at, not by row order
+    leads = _leads([
+        {"email": " JANE@Example.com", "created_at": pd.Timestamp("2025-03-01")},
+        {"email": "jane@example.com", "created_at": pd.Timestamp("2025-01-01")},
+        {"email": "jane@example.com", "created_at": pd.Timestamp("2025-02-01")},
+        {"email": None, "created_at": pd.Timestamp("2025-01-05")},
+        {"email": None, "created_at": pd.Timestamp("2025-01-06")},
+        {"email": "solo@example.com", "created_at": pd.Timestamp("2025-01-07")},
+    ])
+    dup = quality_flags(leads)["duplicate_email"].tolist()
+    assert dup == [True, False, True, False, False, False]
+
+
+def test_duplicate_without_created_at_uses_row_order() -> None:
+    leads = _leads([{"email": "a@example.com"}, {"email": "a@example.com"}]).drop(columns="created_at")
+    assert quality_flags(leads)["duplicate_email"].tolist() == [False, True]
+
+
+def test_missing_columns_do_not_crash() -> None:
+    out = quality_flags(pd.DataFrame({"lead_id": ["a", "b"]}))
+    assert out["email_missing"].all()
+    assert not out.drop(columns="email_missing").any().any()
+
+
+def test_gibberish_examples() -> None:
+    for name in ["asdfgh", "xxxx", "qwerty", "zzzz", "John3", "bcdfgh"]:
+        assert is_gibberish(name), name
+    for name in ["Peter", "Maria", "Nguyen", "Schmidt", "王伟", "", None]:
+        assert not is_gibberish(name), name
+
+
+def test_real_short_names_are_not_gibberish() -> None:
+    """Common first / last names made of two distinct letters are real names, not keyboard mashing."""
+    real = ["Ava", "Ana", "Anna", "Lee", "Bob", "Otto", "Eve"]
+    assert [n for n in real if is_gibberish(n)] == []
+
+
+def test_real_name_with_free_mail_is_not_junk() -> None:
+    f = _flags_of(first_name="Anna", last_name="Lee", email="anna.lee@gmail.com")
+    assert not f["junk_flag"]
+
+
+def test_phone_invalid_series() -> None:
+    phones = pd.Series(["123", "000-000-0000", "n/a", "+1 (415) 555-0123", None, "1234567890123456"])
+    assert phone_invalid(phones).tolist() == [True, True, True, False, False, True]
+
+
+def test_email_parts() -> None:
+    local, domain = email_parts(pd.Series([" Jane.Doe@Example.COM ", None]))
+    assert local.iloc[0] == "jane.doe" and domain.iloc[0] == "example.com"
+    assert pd.isna(local.iloc[1]) and pd.isna(domain.iloc[1])
+
+
+def test_disposable_list_contains_mailinator() -> None:
+    domains = disposable_domains()
+    assert "mailinator.com" in domains
+    assert "gmail.com" not in domains
+
+
+def test_explicit_disposable_list_is_used() -> None:
+    f = quality_flags(_leads([{"email": "a@my-burner.test"}]), disposable=frozenset({"my-burner.test"})).iloc[0]
+    assert f["disposable_email"] and f["junk_flag"]
+
+
+# ------------------------------------------------------------------------------------------------
+# Junk detection on the simulated world
+# ------------------------------------------------------------------------------------------------
+# Measured on WorldSpec(n_leads=2000, seed=7): precision 0.748, recall 0.942 (1,946 leads in truth,
+# 104 junk, 131 flagged). Bounds below keep an honest margin under those values.
+MIN_PRECISION = 0.60
+MIN_RECALL = 0.85
+
+
+def test_junk_flag_against_simulator_truth(small_world) -> None:
+    truth = small_world.truth.drop_duplicates("lead_id")[["lead_id", "is_junk"]]
+    flags = quality_flags(small_world.leads)
+    flags["lead_id"] = small_world.leads["lead_id"].to_numpy()
+    joined = truth.merge(flags, on="lead_id", how="inner")
+    assert len(joined) == len(truth)
+    is_junk, flagged = joined["is_junk"].astype(bool), joined["junk_flag"].astype(bool)
+    assert is_junk.sum() >= 30  # enough junk to measure anything
+    tp = int((is_junk & flagged).sum())
+    precision = tp / int(flagged.sum())
+    recall = tp / int(is_junk.sum())
+    assert precision >= MIN_PRECISION, (precision, recall)
+    assert recall >= MIN_RECALL, (precision, recall)

@@ -1,0 +1,60 @@
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import Config, load_config, parse_config
+from pipeline.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_shipped_default_config_loads_and_matches_builtin_defaults():
+    cfg = load_config(REPO / "configs/default.yaml")
+    assert cfg.training.horizon_days == 90
+    assert cfg.model_dump() == Config().model_dump()
+
+
+def test_unknown_key_is_an_error_with_a_suggestion():
+    with pytest.raises(ConfigError, match=r"unknown key 'training.horizon'; did you mean 'training.horizon_days'"):
+        parse_config({"training": {"horizon": 30}})
+
+
+def test_unknown_section_suggests_the_closest_one():
+    with pytest.raises(ConfigError, match=r"did you mean 'models'"):
+        parse_config({"modles": {}})
+
+
+def test_wrong_type_names_the_key_and_value():
+    with pytest.raises(ConfigError, match=r"training.horizon_days.*'ninety'"):
+        parse_config({"training": {"horizon_days": "ninety"}})
+
+
+def test_grade_shares_must_leave_room_for_d():
+    with pytest.raises(ConfigError, match="below 1"):
+        parse_config({"scoring": {"grades": {"A": 0.5, "B": 0.3, "C": 0.3}}})
+
+
+def test_static_mode_needs_a_label_column():
+    with pytest.raises(ConfigError, match="label"):
+        parse_config({"data": {"mode": "static"}})
+
+
+def test_missing_config_file_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_invalid_yaml_is_an_error(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("training: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)
+
+
+def test_fingerprint_changes_with_config_and_params_are_flat():
+    a, b = Config(), parse_config({"training": {"horizon_days": 60}})
+    assert a.fingerprint() != b.fingerprint()
+    assert a.fingerprint() == Config().fingerprint()
+    params = b.flat_params()
+    assert params["training.horizon_days"] == "60"
+    assert all(isinstance(v, str) for v in params.values())
