@@ -5,6 +5,7 @@ and the fit / engagement split of the score.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -17,6 +18,7 @@ class FeatureInfo:
     group: Group
     label: str  # str.format template with {value}
     kind: Literal["numeric", "categorical", "flag"] = "numeric"
+    display: Mapping[str, str] | None = None  # raw category value -> words for people
 
     def describe(self, value: object) -> str:
         """The human sentence for this feature's value (falls back to name = value)."""
@@ -24,6 +26,8 @@ class FeatureInfo:
             return f"{self.label.split('{')[0].rstrip(' :')}: unknown"
         if self.kind == "flag" and isinstance(value, (int, float)):
             value = bool(value)
+        if self.display and isinstance(value, str):
+            value = self.display.get(value, value)
         try:
             return self.label.format(value=_tidy(value))
         except (ValueError, KeyError, IndexError):

@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator
 
 from features.metadata import FeatureInfo, humanise
 from features.quality import email_parts
-from features.titles import parse_titles
+from features.titles import SENIORITY_LABELS, parse_titles
 
 SIZE_BANDS = [0, 10, 50, 200, 1000, 5000, np.inf]
 SIZE_LABELS = ["1-9", "10-49", "50-199", "200-999", "1000-4999", "5000+"]
@@ -45,7 +45,7 @@ class ProfileFeatures(BaseEstimator):
 
     def _names(self) -> list[str]:
         return [
-            "title_seniority", "title_department", "seniority_rank", "company_size_band", "employees",
+            "title_seniority", "title_department", "company_size_band", "employees",
             "annual_revenue", "email_domain_type", "form_completeness", *self.roles_present_,
             *self.numeric_generic_, *self.categorical_generic_,
         ]
@@ -59,9 +59,8 @@ class ProfileFeatures(BaseEstimator):
 
     def feature_info(self) -> dict[str, FeatureInfo]:
         labels = {
-            "title_seniority": "Seniority from job title: {value}",
+            "title_seniority": "Seniority from the job title: {value}",
             "title_department": "Department from job title: {value}",
-            "seniority_rank": "Seniority level {value} of 6 (from the job title)",
             "company_size_band": "Company size: {value} employees",
             "employees": "Company size: {value:,} employees",
             "annual_revenue": "Company revenue: {value:,}",
@@ -74,13 +73,14 @@ class ProfileFeatures(BaseEstimator):
         for name in self.feature_names_out_:
             label = labels.get(name, humanise(name) + ": {value}")
             group = "quality" if name == "email_domain_type" else "fit"
-            info[name] = FeatureInfo(name, group, label, "categorical" if name in cats else "numeric")
+            display = SENIORITY_LABELS if name == "title_seniority" else None
+            info[name] = FeatureInfo(name, group, label, "categorical" if name in cats else "numeric", display)
         return info
 
     def transform(self, leads: pd.DataFrame) -> pd.DataFrame:
         out = pd.DataFrame(index=leads.index)
         titles = parse_titles(leads["job_title"] if "job_title" in leads else pd.Series(None, index=leads.index, dtype=object))
-        out[["title_seniority", "title_department", "seniority_rank"]] = titles
+        out[["title_seniority", "title_department"]] = titles[["title_seniority", "title_department"]]
         employees = _numeric(leads, "employees")
         out["company_size_band"] = pd.cut(employees, SIZE_BANDS, labels=SIZE_LABELS, right=False).astype("object").fillna("unknown").astype(str)
         out["employees"] = employees.where(employees >= 0)

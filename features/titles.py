@@ -34,6 +34,12 @@ DEPARTMENT_PATTERNS: list[tuple[str, str]] = [
     ("executive", r"\b(ceo|founder|co-?founder|owner|president|managing director|gesch[äa]ftsf[üu]hrer|pdg|director general)\b|总经理"),
 ]
 
+SENIORITY_LABELS = {
+    "owner_founder": "owner / founder / CEO", "c_level": "C-level", "vp": "VP", "head": "head of",
+    "director": "director", "manager": "manager", "senior": "senior / lead", "individual": "individual contributor",
+    "intern_student": "intern / student", "other": "unrecognised title", "unknown": "no title",
+}
+
 SENIORITY_RANK = {
     "intern_student": 0, "individual": 1, "senior": 2, "manager": 3, "head": 4,
     "director": 4, "vp": 5, "c_level": 6, "owner_founder": 6,

@@ -9,6 +9,8 @@ import pandas as pd
 
 from pipeline.config import Config
 from pipeline.console import Reporter
+from pipeline.data import Inputs
+from pipeline.io import write_table
 from pipeline.generate import run_generate
 from pipeline.predict import run_predict
 from pipeline.promote import gate
@@ -30,14 +32,26 @@ def run_demo(cfg: Config, workdir: str | Path, n_leads: int, seed: int, reporter
     reporter.step("3/4 Promotion gate")
     decision = gate(cfg, result.version, result.models[result.best].metrics, result.examples, result.inputs)
     as_of = result.inputs.data_end().ceil("D")
-    reporter.step(f"4/4 Scoring all leads as of {as_of.date()}")
-    scores = run_predict(cfg, str(data / "leads.parquet"), str(data / "events.parquet"), workdir / "scores.parquet",
+    open_leads = write_open_leads(result.inputs, as_of, cfg.training.max_lead_age_days, data / "open_leads.parquet")
+    reporter.step(f"4/4 Scoring the {open_leads:,} leads open on {as_of.date()} (what sales would work on)")
+    scores = run_predict(cfg, str(data / "open_leads.parquet"), str(data / "events.parquet"), workdir / "scores.parquet",
                          as_of=as_of, reporter=reporter, workdir=workdir)
     return {"result": result, "decision": decision, "scores": scores, "workdir": workdir}
 
 
+def write_open_leads(inputs: Inputs, as_of: pd.Timestamp, max_age_days: int, path: Path) -> int:
+    """Leads a sales team would still work at as_of: created within max_age_days, not converted yet."""
+    leads = inputs.leads.merge(inputs.outcomes, on="lead_id", how="left")
+    is_open = (leads["created_at"] < as_of) & (leads["created_at"] >= as_of - pd.Timedelta(days=max_age_days))
+    is_open &= leads["converted_at"].isna() | (leads["converted_at"] >= as_of)
+    write_table(inputs.leads[is_open.to_numpy()], path)
+    return int(is_open.sum())
+
+
 def hottest_table(scores: pd.DataFrame, n: int = 10) -> list[dict[str, object]]:
-    top = scores.sort_values("probability", ascending=False).head(n)
+    # fit_score + engagement_score is the margin minus a constant: it breaks ties within a calibration bin.
+    top = scores.assign(_margin=scores["fit_score"] + scores["engagement_score"]).sort_values(
+        ["probability", "_margin"], ascending=False).head(n)
     rows = []
     for rec in top.itertuples():
         reasons = json.loads(rec.top_reasons)

@@ -277,3 +277,12 @@ def test_point_in_time_future_events_change_nothing(seed: int) -> None:
     # and the rows really differ from a later as_of (the future events are not invisible by accident)
     later = eng.transform(grown, rows["lead_id"], rows["as_of"] + pd.Timedelta(days=61))
     assert (later["n_events_all"] > before["n_events_all"]).all()
+
+
+def test_empty_event_log_gives_no_activity_rows(fitted: EngagementFeatures) -> None:
+    """Scoring with an event log that has no rows (e.g. brand-new leads) yields the no-event row."""
+    empty = _events().iloc[0:0]
+    out = fitted.transform(empty, pd.Series(["A", "B"]), T)
+    assert out.shape == (2, len(fitted.feature_names_out_))
+    assert (out["n_events_all"] == 0).all()
+    assert out["days_since_last_event"].isna().all()

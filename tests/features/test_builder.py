@@ -1,0 +1,127 @@
+"""LeadFeatureBuilder: layout of the feature table and the point-in-time property on a simulated world."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.builder import LeadFeatureBuilder
+from features.quality import QUALITY_FLAGS
+
+EXCLUDE = ["status", "owner", "email", "first_name", "last_name", "phone", "company"]
+
+
+def _tiny() -> tuple[pd.DataFrame, pd.DataFrame]:
+    leads = pd.DataFrame({
+        "lead_id": ["a", "b"],
+        "created_at": [pd.Timestamp("2025-01-01"), pd.Timestamp("2025-01-11 12:00")],
+        "email": ["ann@acme.com", "x@mailinator.com"],
+        "job_title": ["VP Sales", "student"],
+        "status": ["Open", "Won"],
+    })
+    events = pd.DataFrame({
+        "lead_id": ["a", "a", "b"],
+        "timestamp": [pd.Timestamp("2025-01-05"), pd.Timestamp("2025-01-25"), pd.Timestamp("2025-01-12")],
+        "event_type": ["page_view", "page_view", "page_view"],
+    })
+    return leads, events
+
+
+def test_table_layout_and_age() -> None:
+    leads, events = _tiny()
+    b = LeadFeatureBuilder(exclude=["status"], engagement={"event_types": ["page_view"]}).fit(leads, events)
+    out = b.transform(leads, events, pd.Timestamp("2025-01-21"))
+    assert list(out.columns) == ["lead_id", "as_of", *b.feature_names_out_, "junk_flag"]
+    assert "status" not in out.columns
+    assert set(QUALITY_FLAGS) <= set(b.feature_names_out_)
+    assert out["lead_age_days"].tolist() == pytest.approx([20.0, 9.5])
+    assert out["n_events_all"].tolist() == [1.0, 1.0]  # the Jan 25 event is after as_of
+    assert out["junk_flag"].tolist() == [False, True]  # disposable address
+    assert out["disposable_email"].tolist() == [0.0, 1.0]
+    assert set(b.feature_info()) == set(b.feature_names_out_)
+    assert b.feature_info()["lead_age_days"].group == "engagement"
+    assert "title_seniority" in b.categorical_features()
+
+
+def test_without_events() -> None:
+    leads, _ = _tiny()
+    b = LeadFeatureBuilder(exclude=["status"], use_events=False).fit(leads, None)
+    out = b.transform(leads, None, None)
+    assert not any(c.startswith("n_events") for c in out.columns)
+    assert out["as_of"].isna().all()
+    assert out["lead_age_days"].isna().all()
+
+
+def test_missing_events_frame_at_transform_gives_no_activity() -> None:
+    leads, events = _tiny()
+    b = LeadFeatureBuilder(engagement={"event_types": ["page_view"]}).fit(leads, events)
+    out = b.transform(leads, None, pd.Timestamp("2025-02-01"))
+    assert (out["n_events_all"] == 0).all()
+    assert out["days_since_last_event"].isna().all()
+
+
+def test_repeated_leads_get_identical_static_features() -> None:
+    leads, events = _tiny()
+    b = LeadFeatureBuilder(exclude=["status"], engagement={"event_types": ["page_view"]}).fit(leads, events)
+    rows = leads.iloc[[0, 1, 0]].reset_index(drop=True)
+    out = b.transform(rows, events, pd.Series([pd.Timestamp("2025-01-21"), pd.Timestamp("2025-01-21"), pd.Timestamp("2025-02-01")]))
+    static = list(b.profile_.feature_names_out_) + QUALITY_FLAGS
+    pd.testing.assert_frame_equal(out.loc[[0], static].reset_index(drop=True), out.loc[[2], static].reset_index(drop=True))
+    assert out["n_events_all"].tolist() == [1.0, 1.0, 2.0]
+    assert out["lead_age_days"].tolist() == pytest.approx([20.0, 9.5, 31.0])
+
+
+# ------------------------------------------------------------------------------------------------
+# Point in time on the simulated world
+# ------------------------------------------------------------------------------------------------
+def test_point_in_time_whole_builder(small_world) -> None:
+    """Rows (lead, as_of) with several as_of values: adding the events at or after each row's as_of, leads
+    created after every as_of (including copies of existing leads with the same email) and their events
+    changes no feature of the existing rows."""
+    rng = np.random.default_rng(3)
+    leads, events = small_world.leads, small_world.events
+    start = leads["created_at"].min().normalize()
+    as_of_values = [start + pd.Timedelta(days=d) for d in (45, 100, 160)] + [start + pd.Timedelta(days=100, hours=13)]
+    parts = []
+    for as_of in as_of_values:
+        open_ids = leads.loc[leads["created_at"] < as_of, "lead_id"].to_numpy()
+        pick = rng.choice(open_ids, size=min(120, len(open_ids)), replace=False)
+        parts.append(pd.DataFrame({"lead_id": pick, "as_of": as_of}))
+    rows = pd.concat(parts, ignore_index=True)
+    rows["as_of"] = rows["as_of"].astype("datetime64[ns]")
+    assert rows["lead_id"].duplicated().any()  # some leads appear with more than one as_of
+    last_as_of = rows["as_of"].max()
+
+    # what was known: each row lead's events before its latest as_of
+    latest = rows.groupby("lead_id")["as_of"].max()
+    ev = events.merge(latest.rename("cut"), left_on="lead_id", right_index=True, how="left")
+    known_mask = ev["cut"].notna() & (ev["timestamp"] < ev["cut"])
+    known_events = events.loc[known_mask.to_numpy()].reset_index(drop=True)
+    later_events = events.loc[~known_mask.to_numpy()]
+    assert len(later_events) > 0
+
+    row_leads = leads.set_index("lead_id").loc[rows["lead_id"]].reset_index()
+    builder = LeadFeatureBuilder(exclude=EXCLUDE).fit(leads.loc[leads["created_at"] < last_as_of], known_events)
+    before = builder.transform(row_leads, known_events, rows["as_of"])
+
+    # leads created after every as_of: real later leads plus copies (same person and email) of row leads
+    new_leads = leads.loc[leads["created_at"] > last_as_of].head(200)
+    copies = row_leads.drop_duplicates("lead_id").head(50).copy()
+    copies["lead_id"] = "COPY-" + copies["lead_id"]
+    copies["created_at"] = last_as_of + pd.Timedelta(days=3)
+    extra = pd.concat([new_leads, copies], ignore_index=True)
+    extra_events = pd.DataFrame({"lead_id": np.repeat(copies["lead_id"].to_numpy(), 3),
+                                 "timestamp": last_as_of + pd.Timedelta(days=4),
+                                 "event_type": "pricing_page_view"})
+    all_leads = pd.concat([row_leads, extra], ignore_index=True)
+    all_as_of = pd.concat([rows["as_of"], extra["created_at"] + pd.Timedelta(days=10)], ignore_index=True)
+    all_events = (pd.concat([known_events, later_events, extra_events], ignore_index=True)
+                  .sample(frac=1.0, random_state=0).reset_index(drop=True))
+    after = builder.transform(all_leads, all_events, all_as_of).iloc[: len(rows)]
+
+    pd.testing.assert_frame_equal(before, after, check_exact=False, rtol=1e-12, atol=1e-12)
+    # the added data is visible to the added rows (the test is not vacuous)
+    added = builder.transform(all_leads, all_events, all_as_of).iloc[len(rows):]
+    copy_rows = added[added["lead_id"].str.startswith("COPY-")]
+    assert (copy_rows["duplicate_email"] == 1.0).all()
+    assert (copy_rows["n_high_intent_all"] >= 3).all()
