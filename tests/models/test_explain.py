@@ -102,3 +102,27 @@ def test_group_sums() -> None:
     np.testing.assert_allclose(fit, [0.5 - 0.8 + 1.2 - 0.1, -0.2 + 0.0 - 0.3 - 0.4])
     np.testing.assert_allclose(eng, [0.3, -0.05])
     np.testing.assert_allclose(group_sums(CONTRIB, NAMES, INFO, ("nothing",)), [0.0, 0.0])
+
+
+def test_every_builder_label_formats_as_text() -> None:
+    """Each FeatureInfo the feature builder produces describes typical values in words (no template
+    left over, no 'name = value' fallback)."""
+    from features.builder import LeadFeatureBuilder
+
+    leads = pd.DataFrame({
+        "lead_id": ["a", "b"], "created_at": pd.to_datetime(["2025-01-01", "2025-01-02"]),
+        "email": ["a@acme.com", "b@gmail.com"], "job_title": ["VP Sales", "CEO"], "employees": [20, 300],
+        "annual_revenue": [1e6, 2e7], "industry": ["Software", "Retail"], "country": ["US", "DE"],
+        "budget": ["yes", "no"], "region": ["EMEA", "AMER"], "web_score": [1.5, 2.0],
+    })
+    events = pd.DataFrame({"lead_id": ["a"] * 3, "timestamp": pd.to_datetime(["2025-01-02"] * 3),
+                           "event_type": ["page_view", "email_open", "pricing_page_view"]})
+    builder = LeadFeatureBuilder(engagement={"min_type_count": 1}).fit(leads, events)
+    info = builder.feature_info()
+    assert set(info) == set(builder.feature_names_out_)
+    samples = {"categorical": "Software", "flag": 1.0, "numeric": 1234.5}
+    for name, meta in info.items():
+        text = meta.describe(samples[meta.kind])
+        assert text != f"{name} = {samples[meta.kind]}", name
+        assert "{" not in text and "}" not in text and "_" not in text.split(":")[0], (name, text)
+        assert meta.describe(float("nan")).endswith(": unknown"), name
