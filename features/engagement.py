@@ -107,6 +107,7 @@ class EngagementFeatures(BaseEstimator):
             "trend_7_vs_30",
             "decayed_events",
             "decayed_high_intent",
+            *[f"decayed_{t}" for t in self.event_types_],
             "email_click_to_open",
             "unsubscribed",
         ]
@@ -134,6 +135,8 @@ class EngagementFeatures(BaseEstimator):
         }
         if name in fixed:
             return fixed[name]
+        if name.startswith("decayed_"):
+            return event_phrase(name.removeprefix("decayed_")).replace("{n}", "{value}") + " (recency-weighted)"
         stem, window = name[2:].rsplit("_", 1)
         when = "in total" if window == "all" else f"in the last {window} days"
         if stem == "events":
@@ -146,7 +149,7 @@ class EngagementFeatures(BaseEstimator):
         """Features for each (lead_ids[i], as_of[i]); as_of may be one timestamp for all leads."""
         lead_ids = pd.Series(lead_ids).astype(str).reset_index(drop=True)
         as_of_days = _as_of_days(as_of, len(lead_ids))
-        index = EventIndex(events, self.event_types_, self.high_intent, self.negative)
+        index = EventIndex(events, self.event_types_, self.high_intent, self.negative, self.email_open, self.email_click)
         blocks = []
         order = np.argsort(as_of_days, kind="stable")
         for day in np.unique(as_of_days):
@@ -160,27 +163,18 @@ class EngagementFeatures(BaseEstimator):
 
     def _features_at(self, index: "EventIndex", codes: np.ndarray, day: float) -> np.ndarray:
         """All features for leads `codes` (-1 = no events) as of `day`."""
-        n_types = len(self.event_types_)
         known = codes >= 0
+        if index.n_leads == 0:
+            return np.tile(_no_event_row(self.feature_names_out_), (len(codes), 1))
         safe = np.where(known, codes, 0)
-        cols: list[np.ndarray] = []
-        window_counts = {}
-        for w in [*self.windows_days, None]:
-            lo = -np.inf if w is None else day - w
-            sl = index.slice(lo, day)
-            per_type = index.bincount_types(sl)  # (n_leads_total, n_types + 1) incl. "other"
-            window_counts[w] = per_type
-        for t in range(n_types):
-            for w in [*self.windows_days, None]:
-                cols.append(window_counts[w][safe, t])
-        for w in [*self.windows_days, None]:
-            cols.append(window_counts[w][safe].sum(axis=1))
-        hi = index.high_intent_mask
-        for w in [*self.windows_days, None]:
-            cols.append(window_counts[w][safe][:, hi].sum(axis=1))
-        prefix = index.slice(-np.inf, day)
-        neg = index.negative_mask
-        cols.append(window_counts[None][safe][:, neg].sum(axis=1))
+        windows = [*self.windows_days, None]
+        slices = {w: index.slice(-np.inf if w is None else day - w, day) for w in windows}
+        prefix = slices[None]
+        per_type = {w: index.bincount_types(slices[w])[safe] for w in windows}
+        cols: list[np.ndarray] = [per_type[w][:, t] for t in range(len(self.event_types_)) for w in windows]
+        cols += [per_type[w].sum(axis=1) for w in windows]
+        cols += [index.count(slices[w], index.is_high_intent)[safe] for w in windows]
+        cols.append(index.count(prefix, index.is_negative)[safe])
         last = index.last_time(prefix)[safe]
         last_hi = index.last_time(prefix, index.is_high_intent)[safe]
         first = index.first_time(prefix)[safe]
@@ -192,18 +186,16 @@ class EngagementFeatures(BaseEstimator):
         cols.append((n7 + 1.0) / (n37 * 7.0 / 30.0 + 1.0))
         cols.append(index.decayed(prefix, day, self.half_life_days)[safe])
         cols.append(index.decayed(prefix, day, self.half_life_days, index.is_high_intent)[safe])
-        opens = _sum_types(window_counts[None][safe], index.type_positions(self.email_open))
-        clicks = _sum_types(window_counts[None][safe], index.type_positions(self.email_click))
+        decayed_types = index.decayed_types(prefix, day, self.half_life_days)[safe]
+        cols += [decayed_types[:, t] for t in range(len(self.event_types_))]
+        opens = index.count(prefix, index.is_open)[safe]
+        clicks = index.count(prefix, index.is_click)[safe]
         with np.errstate(invalid="ignore", divide="ignore"):
             cols.append(np.where(opens > 0, clicks / np.maximum(opens, 1), np.nan))
-        cols.append((_sum_types(window_counts[None][safe], index.type_positions(["unsubscribe"])) > 0).astype(float))
+        cols.append((index.count(prefix, index.is_unsubscribe)[safe] > 0).astype(float))
         matrix = np.column_stack(cols).astype(float)
         matrix[~known] = _no_event_row(self.feature_names_out_)
         return matrix
-
-
-def _sum_types(counts: np.ndarray, positions: list[int]) -> np.ndarray:
-    return counts[:, positions].sum(axis=1) if positions else np.zeros(len(counts))
 
 
 def _no_event_row(names: Sequence[str]) -> np.ndarray:
@@ -226,7 +218,9 @@ def _as_of_days(as_of: pd.Series | pd.Timestamp, n: int) -> np.ndarray:
 class EventIndex:
     """Events sorted by time with integer lead and type codes, for fast slicing by as-of date."""
 
-    def __init__(self, events: pd.DataFrame, event_types: Sequence[str], high_intent: Sequence[str], negative: Sequence[str]):
+    def __init__(self, events: pd.DataFrame, event_types: Sequence[str], high_intent: Sequence[str],
+                 negative: Sequence[str], email_open: Sequence[str] = ("email_open",),
+                 email_click: Sequence[str] = ("email_click",)):
         t = to_days(events["timestamp"])
         order = np.argsort(t, kind="stable")
         self.t = t[order]
@@ -239,18 +233,17 @@ class EventIndex:
         tc = type_index.get_indexer(events["event_type"].astype(str).to_numpy()[order])
         self.type_codes = np.where(tc < 0, len(self.types), tc).astype(np.int64)  # last slot = other
         self.n_slots = len(self.types) + 1
-        self.high_intent_mask = np.isin(self.types + ["__other__"], list(high_intent))
-        self.negative_mask = np.isin(self.types + ["__other__"], list(negative))
-        # Types not given own columns still count as high-intent / negative by name.
+        # Categories are judged by the raw type name, so types without their own column still count.
         raw_types = events["event_type"].astype(str).to_numpy()[order]
         self.is_high_intent = np.isin(raw_types, list(high_intent))
-        self.day_index = np.floor(self.t).astype(np.int64)
+        self.is_negative = np.isin(raw_types, list(negative))
+        self.is_open = np.isin(raw_types, list(email_open))
+        self.is_click = np.isin(raw_types, list(email_click))
+        self.is_unsubscribe = raw_types == "unsubscribe"
+        self.day_index = np.floor(self.t).astype(np.int64) if len(self.t) else np.zeros(0, np.int64)
 
     def lead_codes_for(self, lead_ids: pd.Series) -> np.ndarray:
         return self.lead_lookup.get_indexer(lead_ids.to_numpy())
-
-    def type_positions(self, names: Sequence[str]) -> list[int]:
-        return [self.types.index(n) for n in names if n in self.types]
 
     def slice(self, lo: float, hi: float) -> slice:
         """Events with lo <= t < hi (t sorted)."""
@@ -262,8 +255,9 @@ class EventIndex:
         flat = np.bincount(key, minlength=self.n_leads * self.n_slots)
         return flat.reshape(self.n_leads, self.n_slots).astype(float)
 
-    def count(self, sl: slice) -> np.ndarray:
-        return np.bincount(self.lead_codes[sl], minlength=self.n_leads).astype(float)
+    def count(self, sl: slice, mask: np.ndarray | None = None) -> np.ndarray:
+        weights = None if mask is None else mask[sl].astype(float)
+        return np.bincount(self.lead_codes[sl], weights=weights, minlength=self.n_leads).astype(float)
 
     def last_time(self, sl: slice, mask: np.ndarray | None = None) -> np.ndarray:
         out = np.full(self.n_leads, np.nan)
@@ -289,6 +283,13 @@ class EventIndex:
         out = np.zeros(self.n_leads)
         np.maximum.at(out, pairs // 1_000_000, counts)
         return out
+
+    def decayed_types(self, sl: slice, day: float, half_life: float) -> np.ndarray:
+        """Per-type decayed counts: (n_leads, n_types), for time-decayed behaviour points."""
+        weights = np.exp2(-(day - self.t[sl]) / half_life)
+        key = self.lead_codes[sl] * self.n_slots + self.type_codes[sl]
+        flat = np.bincount(key, weights=weights, minlength=self.n_leads * self.n_slots)
+        return flat.reshape(self.n_leads, self.n_slots)[:, :-1]
 
     def decayed(self, sl: slice, day: float, half_life: float, mask: np.ndarray | None = None) -> np.ndarray:
         """Sum over events of 0.5 ** (age / half_life): points that fade with time."""

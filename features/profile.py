@@ -44,18 +44,24 @@ class ProfileFeatures(BaseEstimator):
         return self
 
     def _names(self) -> list[str]:
-        return [
-            "title_seniority", "title_department", "company_size_band", "employees",
-            "annual_revenue", "email_domain_type", "form_completeness", *self.roles_present_,
-            *self.numeric_generic_, *self.categorical_generic_,
-        ]
+        fixed = ["title_seniority", "title_department", "company_size_band", "employees", "annual_revenue",
+                 "email_domain_type", "form_completeness"]
+        fixed = [n for n in fixed if n not in self._excluded_fixed()]
+        return [*fixed, *self.roles_present_, *self.numeric_generic_, *self.categorical_generic_]
+
+    def _excluded_fixed(self) -> set[str]:
+        """Derived features dropped when the user excludes their source column."""
+        source = {"title_seniority": "job_title", "title_department": "job_title", "company_size_band": "employees",
+                  "employees": "employees", "annual_revenue": "annual_revenue", "email_domain_type": "email"}
+        return {name for name, col in source.items() if col in set(self.exclude) and col not in ("email",)}
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         return np.asarray(self.feature_names_out_, dtype=object)
 
     def categorical_features(self) -> list[str]:
-        return ["title_seniority", "title_department", "company_size_band", "email_domain_type",
+        cats = ["title_seniority", "title_department", "company_size_band", "email_domain_type",
                 *self.roles_present_, *self.categorical_generic_]
+        return [c for c in cats if c in self.feature_names_out_]
 
     def feature_info(self) -> dict[str, FeatureInfo]:
         labels = {

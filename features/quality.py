@@ -18,11 +18,31 @@ ROLE_LOCALS = frozenset({
     "info", "sales", "admin", "contact", "hello", "support", "office", "marketing", "team", "noreply",
     "no-reply", "webmaster", "billing", "hr", "jobs", "careers", "enquiries", "inquiries", "mail",
 })
-TEST_WORDS = frozenset({"test", "testing", "asdf", "qwerty", "foo", "bar", "fake", "none", "na", "n/a", "xxx",
-                        "abc", "aaa", "dummy", "sample", "example", "mickey", "mouse", "donald", "duck"})
+TEST_WORDS = frozenset({"test", "testing", "tester", "asdf", "qwerty", "foo", "foobar", "fake", "none", "n/a", "xxx",
+                        "abc", "aaa", "dummy", "sample", "example", "nobody", "noname", "unknown"})
+FAKE_FULL_NAMES = frozenset({("mickey", "mouse"), ("donald", "duck"), ("john", "doe"), ("jane", "doe"),
+                             ("test", "user"), ("first", "last")})
 KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "azertyuiop", "qwertzuiop", "1234567890")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 VOWELS = set("aeiouyàáâäèéêëìíîïòóôöùúûü")
+
+
+def is_typo_of_free_mail(domain: object) -> bool:
+    """'gmial.com', 'hotmial.com', 'gmail.con': one edit or swap away from a free-mail domain.
+    Undeliverable rather than throw-away, so they are flagged as invalid email, not as disposable."""
+    if not isinstance(domain, str) or domain in FREE_MAIL:
+        return False
+    return any(_within_one_edit(domain, real) for real in FREE_MAIL)
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
 
 
 def disposable_domains() -> frozenset[str]:
@@ -40,7 +60,7 @@ QUALITY_FLAGS = [
 ]
 QUALITY_LABELS = {
     "email_missing": "No email address: {value}",
-    "email_invalid": "Malformed email address: {value}",
+    "email_invalid": "Malformed or mistyped email address: {value}",
     "free_mail": "Free-mail address: {value}",
     "disposable_email": "Disposable (throw-away) email address: {value}",
     "role_address": "Role address such as info@ or sales@: {value}",
@@ -77,7 +97,8 @@ def is_gibberish(name: object) -> bool:
     if not any("\u4e00" <= c <= "\u9fff" for c in letters):  # CJK names have no vowels to count
         if len(letters) >= 4 and not VOWELS.intersection(letters):
             return True
-        if len(set(letters)) <= 2 and len(letters) >= 3:
+        # "xxx", "aaaa" or "ababab"; real short names ("Ava", "Anna", "Otto") have 2 letters in 3-4 characters.
+        if (len(set(letters)) == 1 and len(letters) >= 3) or (len(set(letters)) == 2 and len(letters) >= 6):
             return True
         if len(token) >= 4 and any(token in row or token[:4] in row for row in KEYBOARD_ROWS):
             return True
@@ -102,9 +123,10 @@ def quality_flags(leads: pd.DataFrame, disposable: frozenset[str] | None = None)
     valid = email.str.strip().str.match(EMAIL_RE).fillna(False).astype(bool)
     flags = pd.DataFrame(index=leads.index)
     flags["email_missing"] = email.isna().to_numpy()
-    flags["email_invalid"] = (~valid & email.notna()).to_numpy()
+    typo = domain.map(is_typo_of_free_mail, na_action="ignore").fillna(False).to_numpy(dtype=bool)
+    flags["email_invalid"] = (~valid & email.notna()).to_numpy() | typo
     flags["free_mail"] = (domain.isin(FREE_MAIL) & valid).fillna(False).to_numpy(dtype=bool)
-    flags["disposable_email"] = (domain.isin(disposable) & valid).fillna(False).to_numpy(dtype=bool)
+    flags["disposable_email"] = (domain.isin(disposable) & valid).fillna(False).to_numpy(dtype=bool) & ~typo
     flags["role_address"] = (local.isin(ROLE_LOCALS) & valid).fillna(False).to_numpy(dtype=bool)
     if "company_domain" in leads:
         company = leads["company_domain"].astype("string").str.strip().str.lower().str.removeprefix("www.")
@@ -120,6 +142,9 @@ def quality_flags(leads: pd.DataFrame, disposable: frozenset[str] | None = None)
         gib |= values.map(is_gibberish).to_numpy(dtype=bool)
         test |= values.map(lambda v: isinstance(v, str) and v.strip().lower() in TEST_WORDS).to_numpy(dtype=bool)
     test |= local.isin(TEST_WORDS).fillna(False).to_numpy(dtype=bool)
+    if len(names) == 2:
+        pairs = zip(names[0].astype("string").str.strip().str.lower(), names[1].astype("string").str.strip().str.lower())
+        test |= np.array([pair in FAKE_FULL_NAMES for pair in pairs], dtype=bool)
     flags["gibberish_name"] = gib
     flags["test_entry"] = test
     flags["invalid_phone"] = phone_invalid(leads["phone"]).to_numpy() if "phone" in leads else False

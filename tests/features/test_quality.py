@@ -60,7 +60,8 @@ def test_output_columns() -> None:
         ({"first_name": "xxxx", "phone": "123"}, {"gibberish_name", "invalid_phone", "junk_flag"}),
         ({"first_name": "Test", "last_name": "User"}, {"test_entry", "gibberish_name", "junk_flag"}),
         ({"email": "test@acme.com"}, {"test_entry", "junk_flag"}),
-        ({"first_name": "Mickey", "last_name": "Mouse"}, {"test_entry", "gibberish_name", "junk_flag"}),
+        ({"first_name": "Mickey", "last_name": "Mouse"}, {"test_entry", "junk_flag"}),   # a fake pair, not gibberish
+        ({"first_name": "Mickey", "last_name": "Rourke"}, set()),                        # a real first name alone is fine
         ({"phone": "123"}, {"invalid_phone"}),
         ({"phone": "000-000-0000"}, {"invalid_phone"}),
         ({"phone": "1111111"}, {"invalid_phone"}),
