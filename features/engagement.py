@@ -1,19 +1,37 @@
 """Engagement (implicit) features from an event log, point-in-time: as of d, only events before d.
 
-Aggregation is numpy bincount over integer lead and event-type codes, which is several times faster
-than a pandas groupby on tens of millions of events (see DEVELOPERS.md facts).
+How it is fast (1,000,000 leads x 25,000,000 events in a few seconds, see benchmarks/RESULTS_features.md):
+
+* `EventIndex` turns the log into integer arrays once: lead codes (Arrow dictionary encoding, two threads),
+  event-type "slots" (one per configured type, plus one per combination of categories for the others),
+  and nanosecond timestamps sorted by time. It is cached per events frame, so a second transform of the
+  same log (another half-life, another lead set) skips it.
+* The index also holds the events in lead-major order (one sort), with running per-lead statistics:
+  cumulative distinct active days, running maximum of events per calendar day / clock hour, and the size of
+  the first-hour / first-day burst. Because each lead's events are time-sorted, "the events before d" are a
+  prefix of the lead's segment, so recency, first/last activity, active days and the maxima as of any d are
+  O(leads) lookups at the end of that prefix instead of sorts of the event log.
+* Counts and decayed counts per (lead, slot) are one `np.bincount` per window over the time-sorted prefix;
+  the category totals (high intent, negative, opens, clicks, unsubscribes) are sums of slot columns.
 """
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sklearn.base import BaseEstimator
 
 from features.metadata import FeatureInfo
 
 NS_PER_DAY = 86_400 * 10**9
+NS_PER_HOUR = 3_600 * 10**9
+NAT = np.iinfo(np.int64).min
 
 # Human phrases for the event types leadscore knows; anything else is humanised from its name.
 EVENT_PHRASES = {
@@ -39,6 +57,24 @@ EVENT_PHRASES = {
     "product_login": "Logged into the product {n} times",
 }
 
+# Features that are not per-type counts, in output order (after the per-type and per-window counts).
+FIXED_LABELS = {
+    "n_negative_all": "{value} negative signals (unsubscribe, bounce, careers page)",
+    "days_since_last_event": "Last activity {value} days ago",
+    "days_since_last_high_intent": "Last high-intent action {value} days ago",
+    "days_since_first_event": "First activity {value} days ago",
+    "active_days_30": "Active on {value} days in the last 30 days",
+    "max_events_one_day": "Up to {value} events in a single day",
+    "trend_7_vs_30": "Activity trend, last 7 days vs the 30 before: {value}x",
+    "decayed_events": "Recent activity score (decayed): {value}",
+    "decayed_high_intent": "Recent high-intent score (decayed): {value}",
+    "email_click_to_open": "Email click-to-open rate: {value}",
+    "unsubscribed": "Unsubscribed from emails: {value}",
+    "events_first_hour": "{value} activities within an hour of the first one",
+    "events_first_day": "{value} activities within a day of the first one",
+    "max_events_one_hour": "Up to {value} events in a single clock hour",
+}
+
 
 def event_phrase(event_type: str) -> str:
     return EVENT_PHRASES.get(event_type, f"{event_type.replace('_', ' ').capitalize()} events: {{n}}")
@@ -50,6 +86,11 @@ def to_days(values: pd.Series | pd.DatetimeIndex | np.ndarray) -> np.ndarray:
     out = arr.astype("int64").astype("float64") / NS_PER_DAY
     out[np.isnat(arr)] = np.nan
     return out
+
+
+def to_ns(values: pd.Series | pd.DatetimeIndex | np.ndarray) -> np.ndarray:
+    """Datetimes as int64 nanoseconds since the epoch (NaT -> int64 min); no copy for datetime64[ns]."""
+    return np.asarray(values, dtype="datetime64[ns]").view(np.int64)
 
 
 class EngagementFeatures(BaseEstimator):
@@ -110,6 +151,9 @@ class EngagementFeatures(BaseEstimator):
             *[f"decayed_{t}" for t in self.event_types_],
             "email_click_to_open",
             "unsubscribed",
+            "events_first_hour",
+            "events_first_day",
+            "max_events_one_hour",
         ]
         return names
 
@@ -120,21 +164,8 @@ class EngagementFeatures(BaseEstimator):
         return info
 
     def _label(self, name: str) -> str:
-        fixed = {
-            "n_negative_all": "{value} negative signals (unsubscribe, bounce, careers page)",
-            "days_since_last_event": "Last activity {value} days ago",
-            "days_since_last_high_intent": "Last high-intent action {value} days ago",
-            "days_since_first_event": "First activity {value} days ago",
-            "active_days_30": "Active on {value} days in the last 30 days",
-            "max_events_one_day": "Up to {value} events in a single day",
-            "trend_7_vs_30": "Activity trend, last 7 days vs the 30 before: {value}x",
-            "decayed_events": "Recent activity score (decayed): {value}",
-            "decayed_high_intent": "Recent high-intent score (decayed): {value}",
-            "email_click_to_open": "Email click-to-open rate: {value}",
-            "unsubscribed": "Unsubscribed from emails: {value}",
-        }
-        if name in fixed:
-            return fixed[name]
+        if name in FIXED_LABELS:
+            return FIXED_LABELS[name]
         if name.startswith("decayed_"):
             return event_phrase(name.removeprefix("decayed_")).replace("{n}", "{value}") + " (recency-weighted)"
         stem, window = name[2:].rsplit("_", 1)
@@ -145,57 +176,120 @@ class EngagementFeatures(BaseEstimator):
             return "{value} high-intent actions (pricing, demo, trial, contact) " + when
         return event_phrase(stem).replace("{n}", "{value}") + " " + when
 
+    # ------------------------------------------------------------------------------------------------
     def transform(self, events: pd.DataFrame, lead_ids: pd.Series, as_of: pd.Series | pd.Timestamp) -> pd.DataFrame:
         """Features for each (lead_ids[i], as_of[i]); as_of may be one timestamp for all leads."""
-        lead_ids = pd.Series(lead_ids).astype(str).reset_index(drop=True)
-        as_of_days = _as_of_days(as_of, len(lead_ids))
-        index = EventIndex(events, self.event_types_, self.high_intent, self.negative, self.email_open, self.email_click)
-        blocks = []
-        order = np.argsort(as_of_days, kind="stable")
-        for day in np.unique(as_of_days):
-            rows = order[as_of_days[order] == day]
-            codes = index.lead_codes_for(lead_ids.iloc[rows])
-            blocks.append((rows, self._features_at(index, codes, day)))
-        out = np.full((len(lead_ids), len(self.feature_names_out_)), np.nan)
-        for rows, values in blocks:
-            out[rows] = values
-        return pd.DataFrame(out, columns=self.feature_names_out_)
+        names = list(self.feature_names_out_)
+        lead_ids = pd.Series(lead_ids).reset_index(drop=True)
+        n = len(lead_ids)
+        as_of_ns = _as_of_ns(as_of, n)
+        # Column-major: every feature is written as one contiguous column, and pandas takes it without a copy.
+        out = np.empty((n, len(names)), order="F")
+        if n == 0:
+            return pd.DataFrame(out, columns=names, copy=False)
+        index = event_index(events, self.event_types_, self.high_intent, self.negative, self.email_open,
+                            self.email_click)
+        if not pd.api.types.is_string_dtype(lead_ids.dtype):
+            lead_ids = lead_ids.astype(str)
+        row_codes, uniques = pd.factorize(lead_ids)
+        n_unique = len(uniques)
+        dict_codes = index.dict_codes_of(uniques)  # per distinct requested lead: its code in the index, -1 if none
+        known = dict_codes >= 0
+        remap = np.full(index.n_leads + 1, n_unique, dtype=np.int32)  # index code -> requested code; others -> trash
+        remap[dict_codes[known]] = np.flatnonzero(known).astype(np.int32)
+        no_event = _no_event_row(names)
+        days, day_of_row = np.unique(as_of_ns, return_inverse=True)
+        single = len(days) == 1 and n_unique == n  # one as_of, distinct leads: row i is requested lead i
+        scratch = out if single else np.empty((n_unique, len(names)), order="F")
+        for k, day in enumerate(days):
+            rows = None if single else np.flatnonzero(day_of_row == k)
+            if day == NAT:  # unknown as_of: nothing is known to have happened before it
+                out[rows] = no_event
+                continue
+            self._features_at(index, remap, dict_codes, n_unique, int(day), scratch, names)
+            if not single:
+                out[rows] = scratch[row_codes[rows]]
+        return pd.DataFrame(out, columns=names, copy=False)
 
-    def _features_at(self, index: "EventIndex", codes: np.ndarray, day: float) -> np.ndarray:
-        """All features for leads `codes` (-1 = no events) as of `day`."""
-        known = codes >= 0
-        if index.n_leads == 0:
-            return np.tile(_no_event_row(self.feature_names_out_), (len(codes), 1))
-        safe = np.where(known, codes, 0)
+    def _features_at(self, index: "EventIndex", remap: np.ndarray, dict_codes: np.ndarray, n_unique: int, day: int,
+                     dest: np.ndarray, names: list[str]) -> None:
+        """Write every feature of the `n_unique` requested leads as of `day` (int64 ns) into `dest`."""
+        col = {name: j for j, name in enumerate(names)}
+
+        def put(name: str, values: np.ndarray) -> None:
+            j = col.get(name)
+            if j is not None:
+                dest[:, j] = values
+
+        hi = index.position(day)
+        codes = remap[index.lead[:hi]]  # requested code per event before `day`; n_unique = not requested
+        n_bins = (n_unique + 1) * index.n_slots
+        key = codes.astype(np.int64)
+        key *= index.n_slots
+        key += index.slot[:hi]
+        slots = index.slots
         windows = [*self.windows_days, None]
-        slices = {w: index.slice(-np.inf if w is None else day - w, day) for w in windows}
-        prefix = slices[None]
-        per_type = {w: index.bincount_types(slices[w])[safe] for w in windows}
-        cols: list[np.ndarray] = [per_type[w][:, t] for t in range(len(self.event_types_)) for w in windows]
-        cols += [per_type[w].sum(axis=1) for w in windows]
-        cols += [index.count(slices[w], index.is_high_intent)[safe] for w in windows]
-        cols.append(index.count(prefix, index.is_negative)[safe])
-        last = index.last_time(prefix)[safe]
-        last_hi = index.last_time(prefix, index.is_high_intent)[safe]
-        first = index.first_time(prefix)[safe]
-        cols += [day - last, day - last_hi, day - first]
-        cols.append(index.active_days(index.slice(day - 30, day))[safe])
-        cols.append(index.max_per_day(prefix)[safe])
-        n7 = index.count(index.slice(day - 7, day))[safe]
-        n37 = index.count(index.slice(day - 37, day - 7))[safe]
-        cols.append((n7 + 1.0) / (n37 * 7.0 / 30.0 + 1.0))
-        cols.append(index.decayed(prefix, day, self.half_life_days)[safe])
-        cols.append(index.decayed(prefix, day, self.half_life_days, index.is_high_intent)[safe])
-        decayed_types = index.decayed_types(prefix, day, self.half_life_days)[safe]
-        cols += [decayed_types[:, t] for t in range(len(self.event_types_))]
-        opens = index.count(prefix, index.is_open)[safe]
-        clicks = index.count(prefix, index.is_click)[safe]
+        counts_all = None
+        for w in windows:
+            lo = 0 if w is None else index.position(day - int(round(w * NS_PER_DAY)))
+            counts = np.bincount(key[lo:], minlength=n_bins).reshape(n_unique + 1, index.n_slots)[:n_unique]
+            label = "all" if w is None else str(w)
+            for t, name in enumerate(self.event_types_):
+                put(f"n_{name}_{label}", counts[:, t])
+            put(f"n_events_{label}", counts.sum(axis=1))
+            put(f"n_high_intent_{label}", _sum_slots(counts, slots.high_intent))
+            if w is None:
+                counts_all = counts
+        assert counts_all is not None
+        n_before = counts_all.sum(axis=1)
+        put("n_negative_all", _sum_slots(counts_all, slots.negative))
+        opens = _sum_slots(counts_all, slots.email_open).astype(float)
+        clicks = _sum_slots(counts_all, slots.email_click).astype(float)
         with np.errstate(invalid="ignore", divide="ignore"):
-            cols.append(np.where(opens > 0, clicks / np.maximum(opens, 1), np.nan))
-        cols.append((index.count(prefix, index.is_unsubscribe)[safe] > 0).astype(float))
-        matrix = np.column_stack(cols).astype(float)
-        matrix[~known] = _no_event_row(self.feature_names_out_)
-        return matrix
+            put("email_click_to_open", np.where(opens > 0, clicks / np.maximum(opens, 1.0), np.nan))
+        put("unsubscribed", (_sum_slots(counts_all, slots.unsubscribe) > 0).astype(float))
+        n_high_before = _sum_slots(counts_all, slots.high_intent)
+        del counts_all
+
+        # trend: last 7 days vs the 30 days before them
+        lo7 = index.position(day - 7 * NS_PER_DAY)
+        lo37 = index.position(day - 37 * NS_PER_DAY)
+        n7 = np.bincount(codes[lo7:], minlength=n_unique + 1)[:n_unique]
+        n37 = np.bincount(codes[lo37:lo7], minlength=n_unique + 1)[:n_unique]
+        put("trend_7_vs_30", (n7 + 1.0) / (n37 * 7.0 / 30.0 + 1.0))
+
+        # decayed counts: every event weighs 0.5 ** (age / half-life)
+        weights = (index.t[:hi] - day).astype(np.float64)
+        weights *= 1.0 / (float(self.half_life_days) * NS_PER_DAY)
+        np.exp2(weights, out=weights)
+        decayed = np.bincount(key, weights=weights, minlength=n_bins).reshape(n_unique + 1, index.n_slots)[:n_unique]
+        del weights, key
+        put("decayed_events", decayed.sum(axis=1))
+        put("decayed_high_intent", _sum_slots(decayed, slots.high_intent))
+        for t, name in enumerate(self.event_types_):
+            put(f"decayed_{name}", decayed[:, t])
+        del decayed
+
+        # per-lead lookups at the end of each lead's "before day" prefix in the lead-major arrays
+        n30 = np.bincount(codes[index.position(day - 30 * NS_PER_DAY):], minlength=n_unique + 1)[:n_unique]
+        del codes
+        stats = index.prefix_stats(dict_codes, n_before, n_high_before, n30)
+        put("days_since_last_event", (day - stats["last"]) / NS_PER_DAY)
+        put("days_since_last_high_intent", (day - stats["last_high_intent"]) / NS_PER_DAY)
+        put("days_since_first_event", (day - stats["first"]) / NS_PER_DAY)
+        put("active_days_30", stats["active_days_30"])
+        put("max_events_one_day", stats["max_per_day"])
+        put("events_first_hour", stats["first_hour"])
+        put("events_first_day", stats["first_day"])
+        put("max_events_one_hour", stats["max_per_hour"])
+
+
+def _sum_slots(matrix: np.ndarray, slots: np.ndarray) -> np.ndarray:
+    if len(slots) == 0:
+        return np.zeros(matrix.shape[0], dtype=matrix.dtype)
+    if len(slots) == 1:
+        return matrix[:, slots[0]]
+    return matrix[:, slots].sum(axis=1)
 
 
 def _no_event_row(names: Sequence[str]) -> np.ndarray:
@@ -209,91 +303,308 @@ def _no_event_row(names: Sequence[str]) -> np.ndarray:
     return row
 
 
-def _as_of_days(as_of: pd.Series | pd.Timestamp, n: int) -> np.ndarray:
+def _as_of_ns(as_of: pd.Series | pd.Timestamp, n: int) -> np.ndarray:
     if isinstance(as_of, (pd.Timestamp, np.datetime64, str)):
-        return np.full(n, to_days(np.array([pd.Timestamp(as_of).to_datetime64()]))[0])
-    return to_days(pd.Series(as_of).reset_index(drop=True))
+        return np.full(n, pd.Timestamp(as_of).as_unit("ns").value, dtype=np.int64)
+    return to_ns(pd.Series(as_of).reset_index(drop=True)).copy()
+
+
+# ----------------------------------------------------------------------------------------------------
+# The event index
+# ----------------------------------------------------------------------------------------------------
+class Slots:
+    """Event types -> slots: one per own type (same order), then one per category combination of the rest."""
+
+    def __init__(self, raw_types: Sequence[object], own: Sequence[str], high_intent: Sequence[str],
+                 negative: Sequence[str], email_open: Sequence[str], email_click: Sequence[str]):
+        own_index = {t: i for i, t in enumerate(own)}
+        groups = (set(high_intent), set(negative), set(email_open), set(email_click), {"unsubscribe"})
+        signatures: dict[tuple[bool, ...], int] = {}
+        flags_of_slot: list[tuple[bool, ...]] = []
+        for t in own:
+            flags_of_slot.append(tuple(t in g for g in groups))
+        slot_of_raw = np.empty(len(raw_types), dtype=np.int16)
+        for i, raw in enumerate(raw_types):
+            name = None if raw is None else str(raw)
+            if name in own_index:
+                slot_of_raw[i] = own_index[name]
+                continue
+            sig = tuple(name in g for g in groups)
+            if sig not in signatures:
+                signatures[sig] = len(flags_of_slot)
+                flags_of_slot.append(sig)
+            slot_of_raw[i] = signatures[sig]
+        self.slot_of_raw = slot_of_raw
+        self.n = max(len(flags_of_slot), 1)
+        flags = np.array(flags_of_slot, dtype=bool).reshape(-1, len(groups))
+        self.is_high_intent = flags[:, 0] if len(flags) else np.zeros(1, bool)
+        self.high_intent = np.flatnonzero(flags[:, 0])
+        self.negative = np.flatnonzero(flags[:, 1])
+        self.email_open = np.flatnonzero(flags[:, 2])
+        self.email_click = np.flatnonzero(flags[:, 3])
+        self.unsubscribe = np.flatnonzero(flags[:, 4])
 
 
 class EventIndex:
-    """Events sorted by time with integer lead and type codes, for fast slicing by as-of date."""
+    """The event log as integer arrays: time-sorted for windows, lead-major for per-lead running statistics."""
 
     def __init__(self, events: pd.DataFrame, event_types: Sequence[str], high_intent: Sequence[str],
                  negative: Sequence[str], email_open: Sequence[str] = ("email_open",),
                  email_click: Sequence[str] = ("email_click",)):
-        t = to_days(events["timestamp"])
-        order = np.argsort(t, kind="stable")
-        self.t = t[order]
-        lead_cat = pd.Categorical(events["lead_id"].astype(str).to_numpy()[order])
-        self.lead_codes = lead_cat.codes.astype(np.int64)
-        self.lead_lookup = pd.Index(lead_cat.categories)
-        self.n_leads = len(self.lead_lookup)
-        self.types = list(event_types)
-        type_index = pd.Index(self.types)
-        tc = type_index.get_indexer(events["event_type"].astype(str).to_numpy()[order])
-        self.type_codes = np.where(tc < 0, len(self.types), tc).astype(np.int64)  # last slot = other
-        self.n_slots = len(self.types) + 1
-        # Categories are judged by the raw type name, so types without their own column still count.
-        raw_types = events["event_type"].astype(str).to_numpy()[order]
-        self.is_high_intent = np.isin(raw_types, list(high_intent))
-        self.is_negative = np.isin(raw_types, list(negative))
-        self.is_open = np.isin(raw_types, list(email_open))
-        self.is_click = np.isin(raw_types, list(email_click))
-        self.is_unsubscribe = raw_types == "unsubscribe"
-        self.day_index = np.floor(self.t).astype(np.int64) if len(self.t) else np.zeros(0, np.int64)
+        with ThreadPoolExecutor(2) as pool:  # Arrow hashing releases the GIL: lead ids and types in parallel
+            types_job = pool.submit(_factorize, events["event_type"], 1)
+            lead, lead_ids = _factorize(events["lead_id"], 2, pool)
+            type_codes, raw_types = types_job.result()
+        t = to_ns(events["timestamp"])
+        keep = (lead >= 0) & (t != NAT)
+        if not keep.all():
+            lead, t, type_codes = lead[keep], t[keep], type_codes[keep]
+        self.lead_ids = lead_ids  # Arrow large_string array: lead code -> lead id
+        self.n_leads = len(lead_ids)
+        self.slots = Slots([*raw_types.to_pylist(), None], event_types, high_intent, negative, email_open, email_click)
+        self.n_slots = self.slots.n
+        type_codes[type_codes < 0] = len(raw_types)  # missing type -> the "None" entry
+        slot = self.slots.slot_of_raw[type_codes]
+        del type_codes
+        if len(t) > 1 and not bool((t[1:] >= t[:-1]).all()):
+            order = np.argsort(t, kind="stable")
+            t, lead, slot = t[order], lead[order], slot[order]
+            del order
+        self.t, self.lead, self.slot = t, lead, slot  # t may view the frame's buffer: the cache lives only as long
+        self._build_lead_major()
 
-    def lead_codes_for(self, lead_ids: pd.Series) -> np.ndarray:
-        return self.lead_lookup.get_indexer(lead_ids.to_numpy())
+    def position(self, ns: int) -> int:
+        """Number of events strictly before `ns` (events are time-sorted)."""
+        return int(np.searchsorted(self.t, ns, side="left"))
 
-    def slice(self, lo: float, hi: float) -> slice:
-        """Events with lo <= t < hi (t sorted)."""
-        start = 0 if lo == -np.inf else int(np.searchsorted(self.t, lo, side="left"))
-        return slice(start, int(np.searchsorted(self.t, hi, side="left")))
+    def dict_codes_of(self, lead_ids: pd.Index | pd.Series) -> np.ndarray:
+        """The index's lead code of each id (-1 for ids without events)."""
+        if self.n_leads == 0 or len(lead_ids) == 0:
+            return np.full(len(lead_ids), -1, dtype=np.int64)
+        found = pc.index_in(_arrow_strings(pd.Series(lead_ids)), value_set=self.lead_ids)
+        return np.asarray(pc.fill_null(found, -1).to_numpy(), dtype=np.int64)
 
-    def bincount_types(self, sl: slice) -> np.ndarray:
-        key = self.lead_codes[sl] * self.n_slots + self.type_codes[sl]
-        flat = np.bincount(key, minlength=self.n_leads * self.n_slots)
-        return flat.reshape(self.n_leads, self.n_slots).astype(float)
+    # -- lead-major running statistics ---------------------------------------------------------------
+    def _build_lead_major(self) -> None:
+        n, n_leads = len(self.t), self.n_leads
+        counts = np.bincount(self.lead, minlength=n_leads)
+        self.seg_start = np.zeros(n_leads + 1, dtype=np.int64)
+        np.cumsum(counts, out=self.seg_start[1:])
+        order = _lead_major_order(self.lead, n_leads)
+        t_lm = self.t[order]
+        is_high = self.slots.is_high_intent[self.slot[order]]
+        del order
+        self.t_lm = t_lm
+        # segments: lead of each lead-major position, by run-length expansion (no gather from `order`)
+        lead_lm = np.repeat(np.arange(n_leads, dtype=np.int64), counts)
+        first_of_lead = np.zeros(n, dtype=bool)
+        first_of_lead[self.seg_start[:-1][counts > 0]] = True
+        day = t_lm // NS_PER_DAY
+        new_day = first_of_lead.copy()
+        new_day[1:] |= day[1:] != day[:-1]
+        self.same_day_next = np.zeros(n, dtype=bool)  # the next event is the same lead's, on the same day
+        self.same_day_next[:-1] = ~new_day[1:]
+        del day
+        self.distinct_days = _count_within(new_day, self.seg_start, counts)  # distinct days up to each event, within its lead
+        self.max_per_day = _running_max_of_runs(new_day, lead_lm)
+        del new_day
+        hour = t_lm // NS_PER_HOUR
+        new_hour = first_of_lead.copy()
+        new_hour[1:] |= hour[1:] != hour[:-1]
+        del hour
+        self.max_per_hour = _running_max_of_runs(new_hour, lead_lm)
+        del new_hour, first_of_lead
+        # the first-hour / first-day burst: a prefix of each lead's segment
+        first_t = np.repeat(t_lm[self.seg_start[:-1][counts > 0]], counts[counts > 0])
+        self.first_hour = np.bincount(lead_lm[t_lm < first_t + NS_PER_HOUR], minlength=n_leads)
+        self.first_day = np.bincount(lead_lm[t_lm < first_t + NS_PER_DAY], minlength=n_leads)
+        del first_t
+        # high-intent events only, lead-major, for "last high-intent action"
+        self.t_high_lm = t_lm[is_high]
+        high_counts = np.bincount(lead_lm[is_high], minlength=n_leads)
+        self.seg_start_high = np.zeros(n_leads + 1, dtype=np.int64)
+        np.cumsum(high_counts, out=self.seg_start_high[1:])
 
-    def count(self, sl: slice, mask: np.ndarray | None = None) -> np.ndarray:
-        weights = None if mask is None else mask[sl].astype(float)
-        return np.bincount(self.lead_codes[sl], weights=weights, minlength=self.n_leads).astype(float)
-
-    def last_time(self, sl: slice, mask: np.ndarray | None = None) -> np.ndarray:
-        out = np.full(self.n_leads, np.nan)
-        codes, t = self.lead_codes[sl], self.t[sl]
-        if mask is not None:
-            codes, t = codes[mask[sl]], t[mask[sl]]
-        out[codes] = t  # sorted ascending: the last write per lead is its latest event
+    def prefix_stats(self, dict_codes: np.ndarray, n_before: np.ndarray, n_high_before: np.ndarray,
+                     n_last_30: np.ndarray) -> dict[str, np.ndarray]:
+        """Per requested lead, from the end of its 'before as_of' prefix: `n_before` events, `n_high_before`
+        high-intent events and `n_last_30` events in the last 30 days of that prefix."""
+        m = len(dict_codes)
+        nan = np.full(m, np.nan)
+        out = {k: nan.copy() for k in ("last", "first", "last_high_intent")}
+        out.update({k: np.zeros(m) for k in ("active_days_30", "max_per_day", "max_per_hour", "first_hour", "first_day")})
+        ok = (dict_codes >= 0) & (n_before > 0)
+        d = dict_codes[ok]
+        nb = n_before[ok]
+        start = self.seg_start[d]
+        end = start + nb - 1  # the lead's last event before as_of, in lead-major order
+        out["first"][ok] = self.t_lm[start]
+        out["last"][ok] = self.t_lm[end]
+        out["max_per_day"][ok] = self.max_per_day[end]
+        out["max_per_hour"][ok] = self.max_per_hour[end]
+        out["first_hour"][ok] = np.minimum(nb, self.first_hour[d])
+        out["first_day"][ok] = np.minimum(nb, self.first_day[d])
+        # distinct days among the events of the last 30 days = the prefix's days minus those before the window,
+        # plus the boundary day when it holds events on both sides of the window start
+        n30 = n_last_30[ok]
+        before_window = nb - n30
+        cut = start + np.maximum(before_window, 1) - 1
+        days = self.distinct_days[end] - np.where(before_window > 0, self.distinct_days[cut], 0)
+        days = days + ((before_window > 0) & self.same_day_next[cut])
+        out["active_days_30"][ok] = np.where(n30 > 0, days, 0)
+        okh = (dict_codes >= 0) & (n_high_before > 0)
+        dh = dict_codes[okh]
+        out["last_high_intent"][okh] = self.t_high_lm[self.seg_start_high[dh] + n_high_before[okh] - 1]
         return out
 
-    def first_time(self, sl: slice) -> np.ndarray:
-        out = np.full(self.n_leads, np.nan)
-        codes, t = self.lead_codes[sl][::-1], self.t[sl][::-1]
-        out[codes] = t
-        return out
 
-    def active_days(self, sl: slice) -> np.ndarray:
-        pairs = np.unique(self.lead_codes[sl] * 1_000_000 + self.day_index[sl] - (self.day_index[sl].min(initial=0)))
-        return np.bincount(pairs // 1_000_000, minlength=self.n_leads).astype(float)
+def _lead_major_order(lead: np.ndarray, n_leads: int) -> np.ndarray:
+    """Stable order by lead code (time order within a lead): one sort of (lead << bits | position) keys."""
+    n = len(lead)
+    bits = max(int(n).bit_length(), 1)
+    if int(n_leads).bit_length() + bits > 62:
+        return np.argsort(lead, kind="stable")
+    key = lead.astype(np.int64)
+    key <<= bits
+    key |= np.arange(n, dtype=np.int64)
+    key.sort()
+    key &= (1 << bits) - 1
+    return key
 
-    def max_per_day(self, sl: slice) -> np.ndarray:
-        base = self.day_index[sl].min(initial=0)
-        pairs, counts = np.unique(self.lead_codes[sl] * 1_000_000 + self.day_index[sl] - base, return_counts=True)
-        out = np.zeros(self.n_leads)
-        np.maximum.at(out, pairs // 1_000_000, counts)
-        return out
 
-    def decayed_types(self, sl: slice, day: float, half_life: float) -> np.ndarray:
-        """Per-type decayed counts: (n_leads, n_types), for time-decayed behaviour points."""
-        weights = np.exp2(-(day - self.t[sl]) / half_life)
-        key = self.lead_codes[sl] * self.n_slots + self.type_codes[sl]
-        flat = np.bincount(key, weights=weights, minlength=self.n_leads * self.n_slots)
-        return flat.reshape(self.n_leads, self.n_slots)[:, :-1]
+def _count_within(flags: np.ndarray, seg_start: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Running count of True flags within each segment (consecutive segments starting at `seg_start`)."""
+    running = np.cumsum(flags, dtype=np.int64)
+    nonempty = counts > 0
+    starts = seg_start[:-1][nonempty]
+    base = running[starts] - flags[starts]
+    running -= np.repeat(base, counts[nonempty])
+    return running.astype(np.int32)
 
-    def decayed(self, sl: slice, day: float, half_life: float, mask: np.ndarray | None = None) -> np.ndarray:
-        """Sum over events of 0.5 ** (age / half_life): points that fade with time."""
-        weights = np.exp2(-(day - self.t[sl]) / half_life)
-        if mask is not None:
-            weights = weights * mask[sl]
-        return np.bincount(self.lead_codes[sl], weights=weights, minlength=self.n_leads)
+
+def _running_max_of_runs(new_run: np.ndarray, lead_lm: np.ndarray) -> np.ndarray:
+    """Within each lead, the running maximum of the run lengths so far (a run = same lead and same bucket)."""
+    n = len(new_run)
+    run_start = np.flatnonzero(new_run)
+    if n == 0:
+        return np.zeros(0, dtype=np.int32)
+    lengths = np.diff(np.append(run_start, n))
+    pos_in_run = np.arange(1, n + 1, dtype=np.int64) - np.repeat(run_start, lengths)
+    packed = (lead_lm << 32) | pos_in_run  # leads ascend, so a global running max stays within each lead
+    np.maximum.accumulate(packed, out=packed)
+    packed &= 0xFFFFFFFF
+    return packed.astype(np.int32)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Strings -> integer codes
+# ----------------------------------------------------------------------------------------------------
+def _is_arrow_str(values: object) -> bool:
+    dtype = getattr(values, "dtype", None)
+    return isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+
+
+def _arrow_strings(values: pd.Series) -> pa.ChunkedArray:
+    """A pandas Series as an Arrow string ChunkedArray (zero copy for Arrow-backed strings)."""
+    if _is_arrow_str(values):
+        arr = values.array.__arrow_array__()
+    else:
+        text = values.astype(object).where(values.notna(), None)
+        text = text.map(lambda v: v if v is None or isinstance(v, str) else str(v))
+        arr = pa.array(text.to_numpy(dtype=object), type=pa.large_string())
+    return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
+
+
+def _factorize(values: pd.Series, parts: int = 1, pool: ThreadPoolExecutor | None = None) -> tuple[np.ndarray, pa.Array]:
+    """Integer codes (-1 for missing) and the distinct values as an Arrow large_string array.
+
+    Categoricals use their codes. Strings are dictionary-encoded by Arrow, in `parts` slices on `pool`'s
+    threads when there are many (the hashing releases the GIL); the slices' dictionaries are then merged."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = pa.array(values.cat.categories.astype(str).to_numpy(dtype=object), type=pa.large_string())
+        return values.cat.codes.to_numpy().astype(np.int32), categories
+    arr = _arrow_strings(values)
+    n = len(arr)
+    if pool is None or parts < 2 or n < 2_000_000:
+        return _encode_piece(arr)
+    bounds = np.linspace(0, n, parts + 1).astype(np.int64)
+    pieces = [arr.slice(int(a), int(b - a)) for a, b in zip(bounds[:-1], bounds[1:])]
+    encoded = list(pool.map(_encode_piece, pieces))
+    merged_codes, merged = _encode_piece(pa.chunked_array([d for _, d in encoded], type=pa.large_string()))
+    out, offset = [], 0
+    for codes, dictionary in encoded:
+        lookup = np.append(merged_codes[offset: offset + len(dictionary)], np.int32(-1))  # code -1 stays -1
+        out.append(lookup[codes])
+        offset += len(dictionary)
+    return np.concatenate(out).astype(np.int32, copy=False), merged
+
+
+def _encode_piece(arr: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """Dictionary-encode: codes (int32, -1 for null) and the dictionary (large_string)."""
+    enc = pc.dictionary_encode(arr)
+    chunks = [c for c in (enc.chunks if isinstance(enc, pa.ChunkedArray) else [enc]) if len(c)]
+    if not chunks:
+        return np.zeros(0, dtype=np.int32), pa.array([], type=pa.large_string())
+    if any(len(c.dictionary) != len(chunks[-1].dictionary) for c in chunks):  # not one shared dictionary
+        chunks = pa.chunked_array(chunks).unify_dictionaries().chunks
+    dictionary = chunks[-1].dictionary.cast(pa.large_string())
+    codes = np.concatenate([np.asarray(c.indices.fill_null(-1).to_numpy(), dtype=np.int32) for c in chunks])
+    return codes, dictionary
+
+
+# ----------------------------------------------------------------------------------------------------
+# One cached index per events frame
+# ----------------------------------------------------------------------------------------------------
+_CACHE: dict[str, object] = {}
+_CACHE_LOCK = threading.RLock()
+
+
+def _buffer_address(values: pd.Series) -> object:
+    """Where a column's data lives (changes when the column is replaced)."""
+    if _is_arrow_str(values):
+        chunks = values.array.__arrow_array__().chunks
+        return tuple(b.address if b is not None else 0 for c in chunks[:1] + chunks[-1:] for b in c.buffers()), len(chunks)
+    try:
+        return np.asarray(values.array).__array_interface__["data"][0]
+    except (TypeError, ValueError, KeyError):
+        return id(values.array)
+
+
+def _fingerprint(events: pd.DataFrame) -> tuple:
+    """A cheap identity of the frame's content: length, first and last timestamp, column buffers.
+    An in-place edit that keeps all of these is not seen: call clear_index_cache() after one."""
+    ts = events["timestamp"]
+    ends = (ts.iloc[0], ts.iloc[-1]) if len(ts) else ()
+    return (len(events), ends, *(_buffer_address(events[c]) for c in ("lead_id", "timestamp", "event_type")))
+
+
+def _forget(ref: weakref.ref) -> None:
+    with _CACHE_LOCK:
+        if _CACHE.get("ref") is ref:
+            _CACHE.clear()
+
+
+def event_index(events: pd.DataFrame, event_types: Sequence[str], high_intent: Sequence[str], negative: Sequence[str],
+                email_open: Sequence[str], email_click: Sequence[str]) -> EventIndex:
+    """The EventIndex of `events`, reused while the same, unchanged frame is passed again (one at a time:
+    it is large; it is dropped when the frame is garbage-collected)."""
+    key = ((tuple(event_types), tuple(high_intent), tuple(negative), tuple(email_open), tuple(email_click)),
+           _fingerprint(events))
+    with _CACHE_LOCK:
+        ref = _CACHE.get("ref")
+        if ref is not None and ref() is events and _CACHE.get("key") == key:  # type: ignore[operator]
+            return _CACHE["index"]  # type: ignore[return-value]
+        _CACHE.clear()
+    index = EventIndex(events, event_types, high_intent, negative, email_open, email_click)
+    try:
+        ref = weakref.ref(events, _forget)
+    except TypeError:
+        return index
+    with _CACHE_LOCK:
+        _CACHE.update(ref=ref, key=key, index=index)
+    return index
+
+
+def clear_index_cache() -> None:
+    with _CACHE_LOCK:
+        _CACHE.clear()

@@ -53,24 +53,56 @@ class _Encoded:
 
 
 class LogRegModel(_Encoded):
+    """Imputation, scaling, one-hot with rare grouping, L2 logistic regression. With `C=None` the
+    regularisation is chosen from `C_grid` by time-aware cross-validation on the training rows:
+    expanding windows over the snapshot dates (train on the earliest blocks, validate on the next)."""
+
     name = "logreg"
 
-    def __init__(self, categorical: Sequence[str], C: float = 0.3, max_iter: int = 2000,
-                 min_share: float = 0.005, max_categories: int = 30, seed: int = 0):
+    def __init__(self, categorical: Sequence[str], C: float | None = None, max_iter: int = 2000,
+                 min_share: float = 0.005, max_categories: int = 30, seed: int = 0,
+                 C_grid: Sequence[float] = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0), cv_folds: int = 3):
         self.categorical_in, self.C, self.max_iter = list(categorical), C, max_iter
         self.min_share, self.max_categories, self.seed = min_share, max_categories, seed
+        self.C_grid, self.cv_folds = tuple(C_grid), cv_folds
 
-    def fit(self, X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame | None = None, y_val: np.ndarray | None = None) -> "LogRegModel":
-        self._fit_encoder(X, self.categorical_in, self.min_share, self.max_categories)
-        Xe = self._encode(X)
-        self.columns = ColumnTransformer(
-            [(c, self._column_pipeline(c), [c]) for c in self.feature_names], sparse_threshold=0.0
-        )
-        Z = self.columns.fit_transform(Xe)
-        self.clf = LogisticRegression(C=self.C, max_iter=self.max_iter)
+    def fit(self, X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame | None = None, y_val: np.ndarray | None = None,
+            time: pd.Series | None = None) -> "LogRegModel":
+        self.cv_scores_: dict[float, float] = {}
+        self.C_ = self.C if self.C is not None else self._choose_C(X, np.asarray(y), time)
+        Z = self._fit_transform(X)
+        self.clf = LogisticRegression(C=self.C_, max_iter=self.max_iter)
         self.clf.fit(Z, y)
         self.z_mean_ = Z.mean(axis=0)
         return self
+
+    def _fit_transform(self, X: pd.DataFrame) -> np.ndarray:
+        self._fit_encoder(X, self.categorical_in, self.min_share, self.max_categories)
+        self.columns = ColumnTransformer(
+            [(c, self._column_pipeline(c), [c]) for c in self.feature_names], sparse_threshold=0.0
+        )
+        return self.columns.fit_transform(self._encode(X))
+
+    def _choose_C(self, X: pd.DataFrame, y: np.ndarray, time: pd.Series | None) -> float:
+        from sklearn.metrics import roc_auc_score
+
+        folds = _time_folds(time, y, self.cv_folds, self.seed)
+        scores = {c: [] for c in self.C_grid}
+        for fit_idx, eval_idx in folds:
+            if len(np.unique(y[fit_idx])) < 2 or len(np.unique(y[eval_idx])) < 2:
+                continue
+            Z_fit = self._fit_transform(X.iloc[fit_idx])
+            Z_eval = self.columns.transform(self._encode(X.iloc[eval_idx]))
+            clf = LogisticRegression(max_iter=self.max_iter, warm_start=True)
+            for c in sorted(self.C_grid):
+                clf.set_params(C=c).fit(Z_fit, y[fit_idx])
+                scores[c].append(roc_auc_score(y[eval_idx], clf.decision_function(Z_eval)))
+        self.cv_scores_ = {c: float(np.mean(v)) for c, v in scores.items() if v}
+        if not self.cv_scores_:
+            return 0.1
+        best = max(self.cv_scores_.values())
+        # the strongest regularisation within 0.002 AUC of the best: simpler models travel better in time
+        return min(c for c, v in self.cv_scores_.items() if v >= best - 0.002)
 
     def _column_pipeline(self, col: str) -> Pipeline:
         if col in self.categorical:
@@ -95,7 +127,8 @@ class LogRegModel(_Encoded):
         return out
 
     def params(self) -> dict[str, Any]:
-        return {"C": self.C, "max_iter": self.max_iter, "n_inputs": len(self.feature_names)}
+        cv = {f"cv_auc_C_{c:g}": round(v, 4) for c, v in self.cv_scores_.items()}
+        return {"C": self.C_, "C_search": self.C is None, "max_iter": self.max_iter, "n_inputs": len(self.feature_names), **cv}
 
 
 class LightGBMModel(_Encoded):
@@ -108,13 +141,14 @@ class LightGBMModel(_Encoded):
         self.early_stopping_rounds, self.min_share, self.max_categories = early_stopping_rounds, min_share, max_categories
         self.seed, self.monotone = seed, monotone or {}
 
-    def fit(self, X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame, y_val: np.ndarray) -> "LightGBMModel":
+    def fit(self, X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame, y_val: np.ndarray,
+            time: pd.Series | None = None) -> "LightGBMModel":
         self._fit_encoder(X, self.categorical_in, self.min_share, self.max_categories)
         params = {
             "objective": "binary", "seed": self.seed, "deterministic": True, "force_row_wise": True,
             "num_threads": 2, "verbosity": -1, "bagging_freq": 1,
             "monotone_constraints": [self.monotone.get(c, 0) for c in self.feature_names],
-            "monotone_constraints_method": "advanced",
+            "monotone_constraints_method": "intermediate",  # same AUC as "advanced" here, half the time
             **{_LGB_NAMES.get(k, k): v for k, v in self.lgb_params.items() if k != "n_estimators"},
         }
         train = lgb.Dataset(self._encode(X), label=y, categorical_feature=self.categorical or "auto", free_raw_data=True)
@@ -134,6 +168,50 @@ class LightGBMModel(_Encoded):
 
     def params(self) -> dict[str, Any]:
         return {**self.lgb_params, "best_iteration": self.best_iteration, "n_inputs": len(self.feature_names)}
+
+
+def _time_folds(time: pd.Series | None, y: np.ndarray, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Expanding-window folds over sorted distinct dates; stratified K-fold when there are no dates."""
+    if time is None or pd.isna(time).all():
+        from sklearn.model_selection import StratifiedKFold
+
+        return list(StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
+    t = pd.to_datetime(pd.Series(time)).to_numpy()
+    dates = np.unique(t)
+    blocks = np.array_split(dates, k + 1)
+    folds = []
+    for i in range(1, len(blocks)):
+        if len(blocks[i]) == 0:
+            continue
+        fit_idx = np.flatnonzero(t < blocks[i][0])
+        eval_idx = np.flatnonzero((t >= blocks[i][0]) & (t <= blocks[i][-1]))
+        if len(fit_idx) and len(eval_idx):
+            folds.append((fit_idx, eval_idx))
+    return folds
+
+
+SEARCH_SPACE: dict[str, tuple[Any, ...]] = {
+    "num_leaves": (7, 15, 31),
+    "max_depth": (3, 4, 5, 6),
+    "learning_rate": (0.03, 0.05, 0.1),
+    "min_child_samples": (20, 50, 100, 200),
+    "colsample_bytree": (0.6, 0.8, 1.0),
+    "reg_lambda": (0.0, 1.0, 10.0),
+}
+
+
+def sample_params(base: dict[str, Any], budget: int, seed: int) -> list[dict[str, Any]]:
+    """The configured parameters first, then `budget - 1` random draws from SEARCH_SPACE. Depth stays
+    at most 6 and leaves at most 31: explanation cost grows with both."""
+    rng = np.random.default_rng(seed)
+    trials, seen = [dict(base)], {tuple(sorted(base.items()))}
+    while len(trials) < budget and len(seen) < 500:
+        draw = {**base, **{k: v[rng.integers(len(v))] for k, v in SEARCH_SPACE.items()}}
+        key = tuple(sorted(draw.items()))
+        if key not in seen:
+            seen.add(key)
+            trials.append(draw)
+    return trials
 
 
 _LGB_NAMES = {"subsample": "bagging_fraction", "colsample_bytree": "feature_fraction", "reg_lambda": "lambda_l2",

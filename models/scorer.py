@@ -47,7 +47,8 @@ class LeadScorer:
         out = pd.DataFrame({"lead_id": features["lead_id"].astype(str).to_numpy()})
         out["as_of"] = pd.to_datetime(features["as_of"]).to_numpy() if "as_of" in features else pd.NaT
         out["probability"] = self.calibrator.predict(margin)
-        out["score"] = self.grades.score(margin)
+        native = getattr(self.model, "native_score", None)  # the points model scores in points
+        out["score"] = native(features) if native is not None else self.grades.score(margin)
         out["grade"] = self.grades.grade(margin)
         if explain:
             contrib = self.model.contributions(features)[:, :-1]

@@ -27,12 +27,28 @@ DataOpt = Annotated[Optional[str], typer.Option("--data", help="Folder with lead
 
 
 def command(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Set up logging, turn user errors into one line + exit 2 and other failures into one line + exit 1."""
+    """Set up logging, turn user errors into one line + exit 2 and other failures into one line + exit 1.
+
+    SIGTERM and Ctrl-C unwind the stack (temporary files are removed) and exit 128 + the signal number
+    with one line; --debug shows every traceback.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import signal
+
+        from pipeline.errors import Interrupted
+
         debug = kwargs.get("debug", False)
         configure_logging(kwargs.get("quiet", False) or kwargs.get("as_json", False), debug)
+
+        def _interrupt(signum: int, frame: Any) -> None:
+            raise Interrupted(signum)
+
+        try:
+            previous = signal.signal(signal.SIGTERM, _interrupt)
+        except ValueError:  # not the main thread (embedded use): leave signals alone
+            previous = None
         try:
             return func(*args, **kwargs)
         except LeadscoreError as exc:
@@ -40,20 +56,36 @@ def command(func: Callable[..., Any]) -> Callable[..., Any]:
                 raise
             typer.echo(f"leadscore: error: {exc}", err=True)
             raise typer.Exit(exc.exit_code) from None
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        except (typer.Exit, typer.Abort):
             raise
+        except (Interrupted, KeyboardInterrupt) as exc:
+            if debug:
+                raise
+            signum = getattr(exc, "signum", signal.SIGINT)
+            typer.echo(f"leadscore: interrupted ({signal.Signals(signum).name}); no output was replaced", err=True)
+            raise typer.Exit(128 + signum) from None
         except Exception as exc:  # noqa: BLE001 - one line unless --debug
             if debug:
                 raise
             text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
             typer.echo(f"leadscore: failed: {type(exc).__name__}: {text} (run with --debug for details)", err=True)
             raise typer.Exit(1) from None
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
     return wrapper
 
 
 def _config(path: Path) -> Config:
-    return load_config(path)
+    from pipeline.errors import ConfigError
+
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a directory, expected a YAML config file")
+    try:
+        return load_config(path)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror or type(exc).__name__})") from None
 
 
 def _timestamp(value: str | None, option: str) -> "Any":
@@ -62,8 +94,10 @@ def _timestamp(value: str | None, option: str) -> "Any":
     if value is None:
         return None
     try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
+        ts = pd.Timestamp(value.strip())
+    except (ValueError, TypeError, OverflowError):
+        ts = None
+    if ts is None or pd.isna(ts):
         raise InputError(f"{option} {value!r}: not a date; use YYYY-MM-DD or an ISO timestamp") from None
     return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo else ts
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from pipeline.errors import ConfigError
 
@@ -122,7 +122,9 @@ class TrainingConfig(_Section):
 
 class LogRegConfig(_Section):
     enabled: bool = True
-    C: float = Field(0.3, gt=0)
+    C: float | None = Field(None, gt=0, description="Fixed inverse regularisation; null = chosen by time-aware CV.")
+    C_grid: list[float] = Field(default_factory=lambda: [0.01, 0.03, 0.1, 0.3])
+    cv_folds: int = Field(3, ge=2)
     max_iter: int = Field(2000, gt=0)
 
 
@@ -137,9 +139,29 @@ class LightGBMConfig(_Section):
     colsample_bytree: float = Field(0.8, gt=0, le=1)
     reg_lambda: float = Field(1.0, ge=0)
     early_stopping_rounds: int = Field(50, gt=0)
+    search_budget: int = Field(4, ge=1, description="Parameter sets tried (1 = just these); each is a nested run.")
+
+
+class PointsConfig(_Section):
+    enabled: bool = True
+    rules: str = Field("scoring_rules.yaml", description="Rules YAML, relative to the config file's folder.")
+
+
+class SuggestedPointsConfig(_Section):
+    """`points suggest` and model `points_suggested`: points from historical close rates."""
+
+    enabled: bool = True
+    min_support: int = Field(50, ge=1)
+    smoothing: float = Field(20.0, ge=0)
+    scale: float = Field(10.0, gt=0)
+    bins: int = Field(5, ge=2)
+    max_rules: int = Field(100, ge=1)
+    max_features: int = Field(15, ge=1)
 
 
 class ModelsConfig(_Section):
+    points: PointsConfig = Field(default_factory=PointsConfig)
+    points_suggested: SuggestedPointsConfig = Field(default_factory=SuggestedPointsConfig)
     logreg: LogRegConfig = Field(default_factory=LogRegConfig)
     lightgbm: LightGBMConfig = Field(default_factory=LightGBMConfig)
 
@@ -189,6 +211,14 @@ class Config(_Section):
     scoring: ScoringConfig = Field(default_factory=ScoringConfig)
     promotion: PromotionConfig = Field(default_factory=PromotionConfig)
     mlflow: MlflowConfig = Field(default_factory=MlflowConfig)
+    _source_dir: Path | None = PrivateAttr(default=None)
+
+    def resolve(self, relative: str) -> Path:
+        """A path from the config, relative to the config file's folder (or to configs/ for built-in defaults)."""
+        path = Path(relative)
+        if path.is_absolute():
+            return path
+        return (self._source_dir or DEFAULT_CONFIG.parent) / path
 
     def fingerprint(self) -> str:
         """A stable hash of the resolved config (for tags and 'nothing changed' checks)."""
@@ -216,7 +246,7 @@ def load_config(path: str | Path | None = None) -> Config:
     path = Path(path) if path else DEFAULT_CONFIG
     if not path.exists():
         if path == DEFAULT_CONFIG:
-            return Config()
+            return Config()  # built-in defaults; relative paths resolve against ./configs
         raise ConfigError(f"{path}: config file not found")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -224,7 +254,9 @@ def load_config(path: str | Path | None = None) -> Config:
         raise ConfigError(f"{path}: not valid YAML ({_first_line(str(exc))})") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of sections at the top level")
-    return parse_config(raw, source=str(path))
+    cfg = parse_config(raw, source=str(path))
+    cfg._source_dir = path.resolve().parent
+    return cfg
 
 
 def parse_config(raw: dict[str, Any], source: str = "config") -> Config:

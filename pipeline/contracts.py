@@ -1,7 +1,38 @@
-"""Input contracts (SPEC 2): map the user's columns to roles, check them, and fail in one line."""
+"""Input contracts (SPEC 2): map the user's columns to roles, check them, and fail in one line.
+
+What is an error and what proceeds with a warning is decided here, for every command alike. The rule:
+a problem that makes the *whole file* untrustworthy, or whose silent repair would change what a lead
+is, stops the command (exit 2, one line naming the file, column and up to 3 example rows); a problem
+in a few *cells* of a profile or event column, where "unknown" is an honest reading, proceeds and is
+reported once per kind and file, with counts and example rows, on the `leadscore` logger (stderr).
+
+Errors (InputError):
+- no data rows; a required column missing; a column name that appears twice after role mapping;
+- empty or duplicate `lead_id`; empty or unparseable `created_at` / event `timestamp` (including
+  ambiguous formats such as '03/01/2025': ISO 8601 only, so a date is never silently misread);
+- a numeric role (`employees`, `annual_revenue`) where most non-empty cells are not numbers: the
+  mapping probably points at the wrong column, and treating it all as "unknown" would hide that.
+
+Proceed with one warning line (the cell becomes missing, which the models handle as "unknown"):
+- text in a numeric column (`employees`: 'about 50'), once common CRM formats are understood:
+  thousands separators ('1,200'), ranges ('51-200' -> the midpoint), open ranges ('10,000+'),
+  currency signs and k / M / B suffixes ('$1.5M');
+- NaN is plain missing data (no warning); +/-inf is missing with a warning;
+- absurd values: negative or implausibly large employee counts and revenues (> 10 million
+  employees, > 10 trillion revenue) become missing;
+- text cells longer than 1,000 characters are cut to 1,000 (titles and categories only ever use
+  the first 200);
+- columns that hold personal data without being mapped to a personal role (an unmapped e-mail or
+  phone column, a 'Full Name' column) are left out of the features, so personal data never reaches
+  the model, its input example or MLflow;
+- events: of unknown leads (dropped), without an event type ('unknown'), with a non-numeric value
+  (missing), or an events file with a header only.
+"""
 from __future__ import annotations
 
 import logging
+import re
+from collections import defaultdict
 
 import numpy as np
 import pandas as pd
@@ -15,9 +46,47 @@ LABEL = "label"
 TRUE_WORDS = {"1", "true", "yes", "y", "converted", "won"}
 FALSE_WORDS = {"0", "false", "no", "n", "not converted", "lost"}
 
+MAX_TEXT_LENGTH = 1_000
+# numeric roles: (largest plausible value, what it is)
+NUMERIC_ROLES = {"employees": 10_000_000, "annual_revenue": 1e13}
+TEXT_SHARE_ERROR = 0.5  # more than this share of text in a numeric role column is an error
+GENERIC_NUMERIC_SHARE = 0.9  # a generic text column with at least this share of numbers is numeric
+PERSONAL_ROLES = ("email", "first_name", "last_name", "phone")
+EMAIL_RE = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+PHONE_RE = re.compile(r"^\+?[\d\s().\-/]{7,24}$")
+PERSONAL_NAME_RE = re.compile(
+    r"^(?:e-?mail(?:[ _-]?address)?|.*[ _-]e-?mail|phone(?:[ _-]?(?:number|no))?|mobile(?:[ _-]?phone)?|telephone|"
+    r"cell(?:[ _-]?phone)?|fax|(?:full|first|last|given|family|contact|person)[ _-]?name|surname|name)$",
+    re.IGNORECASE,
+)
+_AMOUNT_RE = re.compile(r"^(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?([kmb])?$")
+
+
+class Findings:
+    """Cell-level problems of one file, reported as one warning line per kind."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.items: dict[str, list[tuple[str, list[int], list[object]]]] = defaultdict(list)
+
+    def add(self, kind: str, column: str, mask: pd.Series, values: pd.Series | None = None) -> None:
+        rows = _rows(mask)
+        if rows:
+            shown = None if values is None else values[mask.to_numpy()].head(3).tolist()
+            self.items[kind].append((column, rows, shown))
+
+    def emit(self) -> None:
+        for kind, entries in self.items.items():
+            total = sum(len(rows) for _, rows, _ in entries)
+            parts = [f"'{col}' {len(rows)}, {example_rows(rows, vals)}" for col, rows, vals in entries[:3]]
+            more = f"; and {len(entries) - 3} more columns" if len(entries) > 3 else ""
+            log.warning("%s: %d %s (%s%s)", self.source, total, kind, "; ".join(parts), more)
+
 
 def prepare_leads(frame: pd.DataFrame, cfg: DataConfig, source: str) -> pd.DataFrame:
-    """Leads with role columns renamed to their role names, ids checked, dates parsed, label as 0/1."""
+    """Leads with role columns renamed to their role names, ids checked, dates parsed, label as 0/1,
+    numeric roles as floats; cell-level problems repaired and reported (see the module docstring)."""
+    _require_rows(frame, source)
     roles = cfg.lead_columns.model_dump()
     label_col = roles.pop("label")
     mapping = {col: role for role, col in roles.items() if col and col in frame.columns and col != role}
@@ -26,8 +95,9 @@ def prepare_leads(frame: pd.DataFrame, cfg: DataConfig, source: str) -> pd.DataF
         mapping[label_col] = LABEL
     _require(frame, [cfg.lead_columns.lead_id], source)
     leads = frame.rename(columns=mapping)
+    _check_unique_columns(leads, source, {v: k for k, v in mapping.items()})
     _check_ids(leads["lead_id"], source, cfg.lead_columns.lead_id)
-    leads["lead_id"] = leads["lead_id"].astype(str)
+    leads["lead_id"] = _as_str(leads["lead_id"])
     if cfg.mode == "events":
         _require(frame, [cfg.lead_columns.created_at or "created_at"], source)
         leads["created_at"] = parse_timestamps(leads["created_at"], source, cfg.lead_columns.created_at, allow_null=False)
@@ -35,6 +105,13 @@ def prepare_leads(frame: pd.DataFrame, cfg: DataConfig, source: str) -> pd.DataF
         leads["created_at"] = parse_timestamps(leads["created_at"], source, cfg.lead_columns.created_at, allow_null=True)
     if label_col:
         leads[LABEL] = parse_label(leads[LABEL], source, label_col)
+    findings = Findings(source)
+    original = {role: col for col, role in mapping.items()}
+    leads = _drop_unmapped_personal(leads, cfg, source)
+    _clean_numeric_roles(leads, findings, original)
+    _clean_generic_numbers(leads, cfg, findings)
+    _limit_text(leads, [c for c in leads.columns if c not in ("lead_id", LABEL)], findings, original)
+    findings.emit()
     return leads
 
 
@@ -44,14 +121,25 @@ def prepare_events(frame: pd.DataFrame, cfg: DataConfig, source: str, lead_ids: 
     _require(frame, [cols.lead_id, cols.timestamp, cols.event_type], source)
     mapping = {c: role for role, c in cols.model_dump().items() if c and c in frame.columns}
     events = frame[list(mapping)].rename(columns=mapping)
+    if len(events) == 0:
+        log.warning("%s: no events (header only); engagement features will show no activity", source)
     if events["lead_id"].isna().any():
         rows = _rows(events["lead_id"].isna())
         raise InputError(f"{source}: column '{cols.lead_id}' has {len(rows)} empty values, {example_rows(rows)}")
     events["lead_id"] = _as_str(events["lead_id"])
     events["timestamp"] = parse_timestamps(events["timestamp"], source, cols.timestamp, allow_null=False)
-    events["event_type"] = _as_str(events["event_type"].fillna("unknown"))
+    findings = Findings(source)
+    no_type = events["event_type"].isna() | (events["event_type"].astype("string").str.strip() == "").fillna(False)
+    findings.add("events without an event type count as 'unknown'", cols.event_type, no_type)
+    events["event_type"] = _as_str(events["event_type"].astype("string").where(~no_type, "unknown"))
     if "value" in events.columns:
-        events["value"] = pd.to_numeric(events["value"], errors="coerce")
+        numbers = pd.to_numeric(events["value"], errors="coerce")
+        text = numbers.isna() & _non_empty(events["value"])
+        findings.add("event values that are not numbers count as missing", cols.value or "value", text, events["value"])
+        events["value"] = numbers.astype(float).where(np.isfinite(numbers.astype(float)))
+    _limit_text(events, [c for c in ("event_type", "channel") if c in events.columns], findings,
+                {"event_type": cols.event_type, "channel": cols.channel or "channel"})
+    findings.emit()
     if lead_ids is not None:
         known = events["lead_id"].isin(pd.Index(lead_ids))
         if not known.all():
@@ -69,7 +157,7 @@ def prepare_outcomes(frame: pd.DataFrame, cfg: DataConfig, source: str) -> pd.Da
         columns={cols.lead_id: "lead_id", cols.converted_at: "converted_at"}
     )
     _check_ids(outcomes["lead_id"], source, cols.lead_id)
-    outcomes["lead_id"] = outcomes["lead_id"].astype(str)
+    outcomes["lead_id"] = _as_str(outcomes["lead_id"])
     outcomes["converted_at"] = parse_timestamps(outcomes["converted_at"], source, cols.converted_at, allow_null=True)
     return outcomes
 
@@ -80,6 +168,12 @@ def parse_timestamps(values: pd.Series, source: str, column: str | None, allow_n
         parsed = values.dt.tz_convert("UTC").dt.tz_localize(None)
     elif pd.api.types.is_datetime64_any_dtype(values.dtype):
         parsed = values
+    elif pd.api.types.is_numeric_dtype(values.dtype) and values.notna().any():
+        rows = _rows(values.notna())
+        raise InputError(
+            f"{source}: column '{column}' holds numbers, not dates; use ISO dates (2025-03-01 or 2025-03-01T10:00:00Z), "
+            f"{example_rows(rows, values[values.notna()].tolist())}"
+        )
     else:
         text = values.astype("string").str.strip().replace("", pd.NA)
         parsed = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601").dt.tz_localize(None)
@@ -88,7 +182,7 @@ def parse_timestamps(values: pd.Series, source: str, column: str | None, allow_n
             rows = _rows(bad)
             raise InputError(
                 f"{source}: column '{column}' has {len(rows)} values that are not ISO dates, "
-                f"{example_rows(rows, text[bad].tolist())}"
+                f"{example_rows(rows, text[bad].tolist())}; use YYYY-MM-DD[THH:MM:SS]"
             )
     parsed = parsed.astype("datetime64[ns]")
     if not allow_null and parsed.isna().any():
@@ -102,8 +196,8 @@ def parse_label(values: pd.Series, source: str, column: str) -> pd.Series:
     text = values.astype("string").str.strip().str.lower()
     numeric = pd.to_numeric(text, errors="coerce")
     label = pd.Series(np.nan, index=values.index)
-    label[text.isin(TRUE_WORDS) | (numeric == 1)] = 1
-    label[text.isin(FALSE_WORDS) | (numeric == 0)] = 0
+    label[(text.isin(TRUE_WORDS) | (numeric == 1)).fillna(False)] = 1
+    label[(text.isin(FALSE_WORDS) | (numeric == 0)).fillna(False)] = 0
     bad = label.isna()
     if bad.any():
         rows = _rows(bad)
@@ -114,9 +208,137 @@ def parse_label(values: pd.Series, source: str, column: str) -> pd.Series:
     return label.astype(np.int8)
 
 
+def parse_amounts(values: pd.Series) -> pd.Series:
+    """Numbers as CRM exports write them: '1,200', '51-200' (midpoint), '10,000+', '$1.5M', '250k'.
+
+    Returns floats; cells that are not numbers in any of these forms are NaN.
+    """
+    out = pd.to_numeric(values, errors="coerce").astype(float) if not _is_text(values) else \
+        pd.to_numeric(values.astype("string").str.strip(), errors="coerce").astype(float)
+    todo = out.isna() & _non_empty(values)
+    if todo.any():
+        text = values[todo].astype("string")
+        parsed = {v: _parse_amount(v) for v in text.unique() if v is not pd.NA}
+        out[todo] = text.map(parsed).astype(float).to_numpy()
+    return out
+
+
+def _parse_amount(text: str) -> float:
+    t = re.sub(r"[\s$€£]|usd|eur|gbp|employees?|people", "", str(text).lower())
+    t = t.removesuffix("+")
+    low, sep, high = t.partition("-")
+    if sep and low:  # a range (not a minus sign)
+        a, b = _amount(low), _amount(high)
+        return (a + b) / 2 if not (np.isnan(a) or np.isnan(b)) else np.nan
+    value = _amount(t.removeprefix("-"))
+    return -value if t.startswith("-") else value
+
+
+def _amount(text: str) -> float:
+    match = _AMOUNT_RE.match(text)
+    if not match:
+        return np.nan
+    value = float(match.group(1).replace(",", "") + (match.group(2) or ""))
+    return value * {"k": 1e3, "m": 1e6, "b": 1e9}.get(match.group(3) or "", 1.0)
+
+
+def _clean_numeric_roles(leads: pd.DataFrame, findings: Findings, original: dict[str, str]) -> None:
+    for role, largest in NUMERIC_ROLES.items():
+        if role not in leads.columns:
+            continue
+        raw = leads[role]
+        name = original.get(role, role)
+        values = parse_amounts(raw)
+        text = values.isna() & _non_empty(raw)
+        non_empty = int(_non_empty(raw).sum())
+        if non_empty and text.sum() > TEXT_SHARE_ERROR * non_empty:
+            rows = _rows(text)
+            raise InputError(
+                f"{findings.source}: column '{name}' should hold numbers but {len(rows)} of {non_empty} values are text "
+                f"(is data.lead_columns.{role} the right column?), {example_rows(rows, raw[text].tolist())}"
+            )
+        findings.add("values that are not numbers count as missing", name, text, raw)
+        infinite = np.isinf(values)
+        findings.add("infinite values count as missing", name, infinite, raw)
+        negative = values < 0
+        findings.add("negative values count as missing", name, negative, raw)
+        huge = values > largest
+        findings.add("implausibly large values count as missing", name, huge, raw)
+        leads[role] = values.where(~(infinite | negative | huge))
+
+
+def _clean_generic_numbers(leads: pd.DataFrame, cfg: DataConfig, findings: Findings) -> None:
+    """Generic columns: mostly numbers with a few text cells -> numeric; +/-inf -> missing."""
+    skip = set(cfg.lead_columns.model_dump()) | {LABEL} | set(cfg.exclude_columns)
+    for col in leads.columns:
+        if col in skip:
+            continue
+        values = leads[col]
+        if _is_text(values):
+            non_empty = _non_empty(values)
+            if not non_empty.any():
+                continue
+            numbers = pd.to_numeric(values.astype("string").str.strip(), errors="coerce")
+            share = numbers.notna().sum() / non_empty.sum()
+            if share < GENERIC_NUMERIC_SHARE:
+                continue
+            findings.add("values that are not numbers count as missing", str(col), numbers.isna() & non_empty, values)
+            values = numbers.astype(float)
+        elif pd.api.types.is_float_dtype(values.dtype):
+            values = values.astype(float)
+        else:
+            continue
+        infinite = pd.Series(np.isinf(values.to_numpy()), index=values.index)
+        findings.add("infinite values count as missing", str(col), infinite, leads[col])
+        leads[col] = values.where(~infinite)
+
+
+def _limit_text(frame: pd.DataFrame, columns: list[str], findings: Findings, original: dict[str, str]) -> None:
+    for col in columns:
+        values = frame[col]
+        if not _is_text(values):
+            continue
+        text = values.astype("string")
+        long = (text.str.len() > MAX_TEXT_LENGTH).fillna(False)
+        if long.any():
+            findings.add(f"text cells longer than {MAX_TEXT_LENGTH:,} characters were cut to {MAX_TEXT_LENGTH:,}",
+                         original.get(col, col), long, values)
+            frame[col] = values.where(~long, text.str.slice(0, MAX_TEXT_LENGTH))
+
+
+def _drop_unmapped_personal(leads: pd.DataFrame, cfg: DataConfig, source: str) -> pd.DataFrame:
+    """Unmapped columns holding e-mail addresses, phone numbers or names are never features."""
+    roles = set(cfg.lead_columns.model_dump()) | {LABEL}
+    excluded = set(cfg.exclude_columns) | set(cfg.personal_columns)
+    found: dict[str, str] = {}
+    for col in leads.columns:
+        if col in roles or col in excluded or not _is_text(leads[col]):
+            continue
+        values = leads[col].dropna().astype("string")
+        if PERSONAL_NAME_RE.match(str(col).strip()):
+            found[str(col)] = "its name"
+            continue
+        at = values[values.str.contains("@", regex=False).fillna(False)]
+        if len(at) and at.str.contains(EMAIL_RE).fillna(False).any():
+            found[str(col)] = "e-mail addresses"
+            continue
+        sample = values.head(1000)
+        digits = sample.str.count(r"\d")
+        phone = sample.str.match(PHONE_RE).fillna(False) & digits.between(7, 15) & sample.str.contains(r"[+\s().\-/]")
+        if len(sample) and phone.mean() >= 0.5:
+            found[str(col)] = "phone numbers"
+    if found:
+        shown = ", ".join(f"'{c}' ({why})" for c, why in list(found.items())[:3]) + (" ..." if len(found) > 3 else "")
+        log.warning("%s: %d columns look like personal data and are not used as features: %s; map them in "
+                    "data.lead_columns or list them in data.exclude_columns", source, len(found), shown)
+        leads = leads.drop(columns=list(found))
+    return leads
+
+
 def _check_ids(ids: pd.Series, source: str, column: str) -> None:
-    if ids.isna().any():
-        rows = _rows(ids.isna())
+    empty = ids.isna() | (ids.astype("string").str.strip() == "").fillna(False)
+    if empty.any():
+        rows = _rows(empty)
         raise InputError(f"{source}: column '{column}' has {len(rows)} empty ids, {example_rows(rows)}")
     dup = ids.duplicated(keep=False)
     if dup.any():
@@ -125,6 +347,20 @@ def _check_ids(ids: pd.Series, source: str, column: str) -> None:
             f"{source}: column '{column}' must be unique; {int(ids.duplicated().sum())} duplicates, "
             f"{example_rows(rows, ids[dup].tolist())}"
         )
+
+
+def _check_unique_columns(frame: pd.DataFrame, source: str, original: dict[str, str]) -> None:
+    dup = frame.columns[frame.columns.duplicated()]
+    if len(dup):
+        role = str(dup[0])
+        raise InputError(f"{source}: two columns map to '{role}' (a column of that name and '{original.get(role, role)}' "
+                         f"mapped to it in data.lead_columns); rename or drop one")
+
+
+def _require_rows(frame: pd.DataFrame, source: str) -> None:
+    if len(frame) == 0:
+        cols = ", ".join(map(str, frame.columns[:5])) + (", ..." if frame.shape[1] > 5 else "")
+        raise InputError(f"{source}: no data rows (only a header: {cols})")
 
 
 def _require(frame: pd.DataFrame, columns: list[str], source: str) -> None:
@@ -136,7 +372,19 @@ def _require(frame: pd.DataFrame, columns: list[str], source: str) -> None:
 
 def _rows(mask: pd.Series) -> list[int]:
     """1-based data row numbers where mask is true."""
-    return (np.flatnonzero(mask.to_numpy()) + 1).tolist()
+    return (np.flatnonzero(np.asarray(mask, dtype=bool)) + 1).tolist()
+
+
+def _is_text(values: pd.Series) -> bool:
+    dtype = values.dtype
+    return not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+                or pd.api.types.is_datetime64_any_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype))
+
+
+def _non_empty(values: pd.Series) -> pd.Series:
+    if not _is_text(values):
+        return values.notna()
+    return values.notna() & (values.astype("string").str.strip() != "").fillna(False)
 
 
 def _as_str(values: pd.Series) -> pd.Series:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from pipeline.config import Config
 from pipeline.contracts import prepare_events, prepare_leads, prepare_outcomes
-from pipeline.errors import InputError
+from pipeline.errors import InputError, NotEnoughDataError
 from pipeline.io import find_optional_table, find_table, read_table
 
 log = logging.getLogger("leadscore")
@@ -55,32 +55,46 @@ def load_training_inputs(cfg: Config, data: str | Path | None = None) -> Inputs:
         leads_path = root
     else:
         leads_path = find_table(root, dc.leads)
-    leads = prepare_leads(read_table(leads_path), dc, str(leads_path))
+    leads = prepare_leads(read_table(leads_path, [dc.lead_columns.lead_id]), dc, str(leads_path))
     inputs = Inputs(leads, sources={"leads": str(leads_path)})
     if dc.mode == "static":
+        _check_both_classes(leads, str(leads_path), dc.lead_columns.label or "label")
         return inputs
     outcomes_path = find_table(root, dc.outcomes)
-    inputs.outcomes = prepare_outcomes(read_table(outcomes_path), dc, str(outcomes_path))
+    inputs.outcomes = prepare_outcomes(read_table(outcomes_path, [dc.outcome_columns.lead_id]), dc, str(outcomes_path))
     inputs.sources["outcomes"] = str(outcomes_path)
-    _check_outcomes_cover(inputs, str(outcomes_path))
+    _check_outcomes_cover(inputs, str(outcomes_path), dc.outcome_columns.converted_at)
     events_path = find_optional_table(root, dc.events)
     if events_path is not None:
-        inputs.events = prepare_events(read_table(events_path), dc, str(events_path), leads["lead_id"])
+        inputs.events = prepare_events(read_table(events_path, [dc.event_columns.lead_id]), dc, str(events_path), leads["lead_id"])
         inputs.sources["events"] = str(events_path)
     return inputs
 
 
 def load_scoring_inputs(cfg: Config, leads_path: str | Path, events_path: str | Path | None) -> Inputs:
-    leads = prepare_leads(read_table(leads_path), cfg.data.model_copy(update={"mode": "events"}) if cfg.data.mode == "events" else cfg.data, str(leads_path))
+    dc = cfg.data
+    leads = prepare_leads(read_table(leads_path, [dc.lead_columns.lead_id]),
+                          dc.model_copy(update={"mode": "events"}) if dc.mode == "events" else dc, str(leads_path))
     inputs = Inputs(leads, sources={"leads": str(leads_path)})
     if events_path is not None:
-        inputs.events = prepare_events(read_table(events_path), cfg.data, str(events_path), leads["lead_id"])
+        inputs.events = prepare_events(read_table(events_path, [dc.event_columns.lead_id]), dc, str(events_path), leads["lead_id"])
         inputs.sources["events"] = str(events_path)
     return inputs
 
 
-def _check_outcomes_cover(inputs: Inputs, source: str) -> None:
-    """Leads missing from the outcomes file are treated as not converted, with a warning."""
+def _check_both_classes(leads: pd.DataFrame, source: str, column: str) -> None:
+    """Static mode: a label column with one class only cannot train anything."""
+    counts = leads["label"].value_counts()
+    if len(counts) < 2:
+        raise NotEnoughDataError(
+            f"{source}: label column '{column}' has one class only (all {len(leads):,} rows are {counts.index[0]}); "
+            f"training needs both converted and non-converted leads"
+        )
+
+
+def _check_outcomes_cover(inputs: Inputs, source: str, column: str = "converted_at") -> None:
+    """Leads missing from the outcomes file are treated as not converted, with a warning; no conversion at
+    all is an error (nothing to learn from); conversions before the lead was created are reported."""
     outcomes = inputs.outcomes
     unknown = ~outcomes["lead_id"].isin(inputs.leads["lead_id"])
     if unknown.any():
@@ -90,3 +104,12 @@ def _check_outcomes_cover(inputs: Inputs, source: str) -> None:
     if missing.any():
         log.warning("%s: %d leads have no outcome row and count as not converted", source, int(missing.sum()))
     inputs.outcomes = inputs.leads[["lead_id"]].merge(outcomes, on="lead_id", how="left")
+    converted = inputs.outcomes["converted_at"].notna()
+    if not converted.any():
+        raise NotEnoughDataError(
+            f"{source}: column '{column}' is empty for all {len(inputs.leads):,} leads: no conversions to learn from"
+        )
+    early = (inputs.outcomes["converted_at"] < inputs.leads["created_at"]).fillna(False)
+    if early.any():
+        log.warning("%s: %d leads converted before they were created (e.g. %s); they are never open, so never "
+                    "training examples", source, int(early.sum()), ", ".join(inputs.outcomes.loc[early, "lead_id"].head(3)))

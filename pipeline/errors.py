@@ -38,3 +38,13 @@ def _shorten(value: object, width: int = 40) -> object:
     if isinstance(value, str) and len(value) > width:
         return value[: width - 3] + "..."
     return value
+
+
+class Interrupted(BaseException):
+    """SIGTERM (or SIGINT) while a command runs: unwinds the stack so `finally` blocks remove
+    temporary files. A BaseException, so no `except Exception` on the way can swallow it."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+        self.exit_code = 128 + signum

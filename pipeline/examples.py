@@ -28,6 +28,7 @@ class Examples:
     builder: LeadFeatureBuilder
     split: dict[str, str]
     until: pd.Timestamp | None
+    known: Inputs | None = None  # the inputs as known at `until`, to rebuild features with another builder
 
     def rows(self, part: str) -> tuple[pd.DataFrame, np.ndarray]:
         mask = self.part == part
@@ -43,8 +44,10 @@ def excluded_columns(cfg: Config) -> list[str]:
     return sorted({roles.get(c, c) for c in cfg.data.exclude_columns} | set(cfg.data.personal_columns))
 
 
-def make_builder(cfg: Config, use_events: bool) -> LeadFeatureBuilder:
+def make_builder(cfg: Config, use_events: bool, half_life_days: float | None = None) -> LeadFeatureBuilder:
     eng = cfg.features.engagement.model_dump()
+    if half_life_days is not None:
+        eng["half_life_days"] = half_life_days
     return LeadFeatureBuilder(exclude=excluded_columns(cfg), engagement=eng, use_events=use_events)
 
 
@@ -87,7 +90,7 @@ def _snapshot_examples(cfg: Config, inputs: Inputs, until: pd.Timestamp | None) 
     lead_rows = known.leads.set_index("lead_id").loc[snaps["lead_id"]].reset_index()
     table = builder.transform(lead_rows, known.events, snaps["as_of"].reset_index(drop=True))
     info = {**split.describe(), "until": str(until)}
-    return Examples(table, snaps["label"].to_numpy(), snaps["part"].to_numpy(), builder, info, until)
+    return Examples(table, snaps["label"].to_numpy(), snaps["part"].to_numpy(), builder, info, until, known)
 
 
 def _static_examples(cfg: Config, inputs: Inputs) -> Examples:
@@ -98,7 +101,16 @@ def _static_examples(cfg: Config, inputs: Inputs) -> Examples:
     check_class_counts(y, part, cfg)
     builder = make_builder(cfg, use_events=False).fit(leads.drop(columns=[LABEL]))
     table = builder.transform(leads.drop(columns=[LABEL]), None, None)
-    return Examples(table, y, part, builder, {"split": "stratified"}, None)
+    return Examples(table, y, part, builder, {"split": "stratified"}, None, inputs)
+
+
+def with_builder(examples: Examples, builder: LeadFeatureBuilder) -> Examples:
+    """The same rows and labels with features from another (fitted) builder."""
+    known = examples.known
+    lead_rows = known.leads.set_index("lead_id").loc[examples.table["lead_id"]].reset_index()
+    as_of = examples.table["as_of"] if examples.until is not None else None
+    table = builder.transform(lead_rows, known.events, as_of)
+    return Examples(table, examples.y, examples.part, builder, examples.split, examples.until, known)
 
 
 def _cap_rows(snaps: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:

@@ -8,19 +8,25 @@ import pandas as pd
 
 from pipeline.config import Config
 from pipeline.data import Inputs, load_scoring_inputs
-from pipeline.examples import make_builder
-from pipeline.io import write_table
+from pipeline.errors import InputError
+from pipeline.io import check_output, write_table
 
 log = logging.getLogger("leadscore")
 
 
 def as_of_cut(inputs: Inputs, as_of: pd.Timestamp) -> Inputs:
-    """Leads created before as_of and their events before as_of; later data is ignored with a warning."""
+    """Leads created before as_of and their events before as_of; later data is left out with one
+    warning per file. No lead at all before as_of is an error (an empty output helps nobody)."""
     leads = inputs.leads
     if "created_at" in leads:
         later = leads["created_at"] >= as_of
+        if later.all():
+            raise InputError(
+                f"{inputs.sources['leads']}: no lead was created before {as_of} (column 'created_at' runs from "
+                f"{leads['created_at'].min()} to {leads['created_at'].max()}); check --as-of"
+            )
         if later.any():
-            log.warning("%s: %d leads created at or after %s were not scored", inputs.sources["leads"], int(later.sum()), as_of)
+            log.warning("%s: %d leads created at or after %s were left out", inputs.sources["leads"], int(later.sum()), as_of)
             leads = leads[~later].reset_index(drop=True)
     events = inputs.events
     if events is not None:
@@ -32,6 +38,9 @@ def as_of_cut(inputs: Inputs, as_of: pd.Timestamp) -> Inputs:
 
 
 def run_features(cfg: Config, leads: str, events: str | None, as_of: pd.Timestamp, output: str | Path) -> int:
+    from pipeline.examples import make_builder  # sklearn: imported only once the inputs are known good
+
+    check_output(output)
     inputs = as_of_cut(load_scoring_inputs(cfg, leads, events), as_of)
     builder = make_builder(cfg, use_events=inputs.events is not None).fit(inputs.leads, inputs.events)
     table = builder.transform(inputs.leads, inputs.events, as_of)

@@ -1,11 +1,20 @@
-"""File I/O: CSV or Parquet by extension, clear errors for unreadable files, atomic writes."""
+"""File I/O: CSV or Parquet by extension, clear errors for unreadable files, atomic writes.
+
+Writes never leave a partial file, even under SIGKILL: on Linux the data goes into an anonymous
+`O_TMPFILE` inode in the target folder that only gets a name once it is complete and fsynced, and
+then replaces the target with one `rename`. Elsewhere a hidden named temp file is used and removed
+on any Python-level failure.
+"""
 from __future__ import annotations
 
 import contextlib
 import os
+import re
+import secrets
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 import pyarrow as pa
@@ -14,17 +23,23 @@ import pyarrow.parquet as pq
 from pipeline.errors import InputError
 
 TABLE_SUFFIXES = (".parquet", ".pq", ".csv")
+TEMP_PATTERN = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp$")  # what atomic writers name their temp files
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV or Parquet file; any failure becomes a one-line InputError naming the file."""
+def read_table(path: str | Path, text_columns: Sequence[str] = ()) -> pd.DataFrame:
+    """Read a CSV or Parquet file; any failure becomes a one-line InputError naming the file.
+
+    `text_columns` (ids) are read from CSV as text exactly as written, so '00123' stays '00123'.
+    """
     path = Path(path)
     _check_readable(path)
     suffix = path.suffix.lower()
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty (no header, no rows)")
     try:
         if suffix in (".parquet", ".pq"):
             return pq.read_table(path).to_pandas()
-        return _read_csv(path)
+        return _read_csv(path, text_columns)
     except InputError:
         raise
     except (pa.ArrowException, OSError, ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
@@ -32,18 +47,33 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise InputError(f"{path}: not a readable {kind} file ({_one_line(exc)})") from None
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path, text_columns: Sequence[str] = ()) -> pd.DataFrame:
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{path}: file is UTF-16 text (Excel 'Unicode Text'); re-export it as CSV UTF-8")
+    if b"\x00" in head:
+        raise InputError(f"{path}: binary data, not a CSV text file (NUL bytes near the start)")
+    dtype = {c: str for c in text_columns if c}
     try:
-        frame = pd.read_csv(path, encoding="utf-8-sig", low_memory=False)
+        frame = pd.read_csv(path, encoding="utf-8-sig", low_memory=False, dtype=dtype or None)
     except pd.errors.EmptyDataError:
         raise InputError(f"{path}: file is empty (no header, no rows)") from None
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (bad byte at offset {exc.start}); re-export the file as UTF-8") from None
-    if frame.shape[1] == 1 and len(frame.columns[0]) > 1 and any(sep in frame.columns[0] for sep in ";\t|"):
+        raise InputError(f"{path}: not UTF-8 text ({_bad_byte(path, exc)}); re-export the file as CSV UTF-8") from None
+    if frame.shape[1] == 1 and len(str(frame.columns[0])) > 1 and any(sep in str(frame.columns[0]) for sep in ";\t|"):
         raise InputError(
-            f"{path}: found a single column {frame.columns[0][:60]!r}; the file must be comma-separated"
+            f"{path}: found a single column {str(frame.columns[0])[:60]!r}; the file must be comma-separated"
         )
     return frame
+
+
+def _bad_byte(path: Path, exc: UnicodeDecodeError) -> str:
+    """'byte 0xfc on line 3' for the first byte that is not UTF-8 (the BOM is skipped by the codec)."""
+    raw = path.read_bytes()
+    offset = exc.start + (3 if raw.startswith(b"\xef\xbb\xbf") else 0)
+    line = raw.count(b"\n", 0, offset) + 1
+    return f"byte 0x{raw[offset]:02x} on line {line}" if offset < len(raw) else f"bad byte at offset {offset}"
 
 
 def _check_readable(path: Path) -> None:
@@ -67,6 +97,8 @@ def find_table(folder: str | Path, stem: str) -> Path:
             return candidate
     if not folder.exists():
         raise InputError(f"{folder}: data folder not found")
+    if not folder.is_dir():
+        raise InputError(f"{folder}: is a file; --data must be a folder holding leads, events and outcomes files")
     raise InputError(f"{folder}: no '{stem}' file (.parquet or .csv) in this folder")
 
 
@@ -77,38 +109,127 @@ def find_optional_table(folder: str | Path, stem: str) -> Path | None:
         return None
 
 
+def check_output(target: str | Path) -> Path:
+    """Fail fast, before any work, on an output path that can never be written."""
+    target = Path(target)
+    if target.suffix.lower() not in TABLE_SUFFIXES:
+        raise InputError(f"{target}: unsupported output type '{target.suffix}'; use .parquet or .csv")
+    _check_output_folder(target)
+    return target
+
+
+def _check_output_folder(target: Path) -> None:
+    folder = target.parent
+    if target.is_dir():
+        raise InputError(f"{target}: is a directory; give a file name for the output")
+    if not folder.exists():
+        # a missing folder, or a path through a regular file (some_file.txt/out.parquet)
+        blocker = next((p for p in [folder, *folder.parents] if p.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            raise InputError(f"{target}: output folder {folder} is not a directory ({blocker} is a file)")
+        raise InputError(f"{target}: output folder {folder} does not exist")
+    if not folder.is_dir():
+        raise InputError(f"{target}: output folder {folder} is not a directory")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"{target}: output folder {folder} is not writable")
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside `target`; it replaces `target` only if the block succeeds."""
+    """Yield a temporary path beside `target`; it replaces `target` only if the block succeeds.
+
+    For code that needs a path (not a file object). A SIGKILL inside the block can leave the hidden
+    temp file `.NAME.XXXXXXXX.tmp` behind (never a partial `target`); prefer `atomic_file`.
+    """
     target = Path(target)
-    folder = target.parent
-    if not folder.exists():
-        raise InputError(f"{target}: output folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise InputError(f"{target}: output folder {folder} is not writable")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    _check_output_folder(target)
+    tmp_path = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
+    fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     os.close(fd)
-    tmp_path = Path(tmp)
     try:
         yield tmp_path
+        _fsync_path(tmp_path)
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)
 
 
-def write_table(frame: pd.DataFrame, target: str | Path) -> Path:
-    """Write a frame as Parquet (zstd) or CSV by extension, atomically."""
+@contextlib.contextmanager
+def atomic_file(target: str | Path) -> Iterator[BinaryIO]:
+    """Yield a binary file whose content replaces `target` only if the block completes.
+
+    The data is written to an unnamed O_TMPFILE inode in the target folder: if the process dies
+    (even by SIGKILL) before the end, the kernel frees it and nothing is left beside the target.
+    """
     target = Path(target)
-    suffix = target.suffix.lower()
-    if suffix not in TABLE_SUFFIXES:
-        raise InputError(f"{target}: unsupported output type '{target.suffix}'; use .csv or .parquet")
-    with atomic_path(target) as tmp:
-        if suffix == ".csv":
-            frame.to_csv(tmp, index=False)
+    _check_output_folder(target)
+    folder = target.parent
+    try:
+        fd = os.open(folder, getattr(os, "O_TMPFILE") | os.O_RDWR, 0o666)
+    except (AttributeError, OSError):  # no O_TMPFILE (macOS, some filesystems): named temp file
+        with atomic_path(target) as tmp, open(tmp, "wb") as handle:
+            yield handle
+            handle.flush()
+        return
+    tmp_path = folder / f".{target.name}.{secrets.token_hex(4)}.tmp"
+    with open(fd, "w+b") as handle:
+        yield handle
+        handle.flush()
+        os.fsync(handle.fileno())
+        _name_tmpfile(handle, tmp_path)
+    try:
+        os.replace(tmp_path, target)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def _name_tmpfile(handle: BinaryIO, tmp_path: Path) -> None:
+    """Give the complete O_TMPFILE inode a (hidden) name, or copy it there if linking is refused."""
+    dir_fd = os.open(tmp_path.parent, os.O_RDONLY)
+    try:
+        # linkat(AT_SYMLINK_FOLLOW): os.link only uses linkat when a dir fd is given
+        os.link(f"/proc/self/fd/{handle.fileno()}", tmp_path.name, dst_dir_fd=dir_fd, follow_symlinks=True)
+        return
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+    try:
+        handle.seek(0)
+        with open(tmp_path, "xb") as copy:
+            while chunk := handle.read(1 << 20):
+                copy.write(chunk)
+            copy.flush()
+            os.fsync(copy.fileno())
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def write_table(frame: pd.DataFrame, target: str | Path) -> Path:
+    """Write a frame as Parquet (zstd) or CSV by extension, atomically (see `atomic_file`)."""
+    target = check_output(target)
+    table = None if target.suffix.lower() == ".csv" else pa.Table.from_pandas(frame, preserve_index=False)
+    with atomic_file(target) as handle:
+        if table is None:
+            handle.write(frame.to_csv(index=False).encode("utf-8"))
         else:
-            table = pa.Table.from_pandas(frame, preserve_index=False)
-            pq.write_table(table, tmp, compression="zstd")
+            pq.write_table(table, handle, compression="zstd")
     return target
+
+
+def leftover_temp_files(folder: str | Path) -> list[Path]:
+    """Hidden temp files of interrupted atomic writes in `folder` (for checks and clean-up)."""
+    return sorted(p for p in Path(folder).iterdir() if TEMP_PATTERN.match(p.name))
+
+
+def _fsync_path(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _one_line(exc: BaseException) -> str:

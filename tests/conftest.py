@@ -63,3 +63,24 @@ def trained(world: Path, tmp_path_factory: pytest.TempPathFactory) -> Trained:
                      cwd=workdir, env={"MLFLOW_TRACKING_URI": uri})
     assert result.code == 0, result.stderr
     return Trained(workdir, uri, result.json(), world)
+
+
+def assert_proceeds_with_warnings(result: CliResult, *needles: str) -> list[str]:
+    """Exit 0, no traceback, and each needle on exactly one stderr line (one warning per kind)."""
+    assert result.code == 0, (result.code, result.stderr)
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    for needle in needles:
+        hits = [line for line in lines if needle in line]
+        assert len(hits) == 1, (needle, result.stderr)
+    return lines
+
+
+def run_cli_many(calls: dict[str, dict], workers: int | None = None) -> dict[str, CliResult]:
+    """Run many independent `run_cli(**kwargs)` calls in parallel subprocesses; results by key."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = workers or max(2, os.cpu_count() or 2)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {key: pool.submit(lambda kw: run_cli(*kw.pop("args"), **kw), dict(kwargs)) for key, kwargs in calls.items()}
+        return {key: future.result() for key, future in futures.items()}

@@ -28,7 +28,7 @@ def test_generate_writes_the_four_tables(world):
 
 def test_train_summary_has_every_model_and_metric(trained: Trained):
     models = trained.summary["models"]
-    assert set(models) == {"logreg", "lightgbm"}
+    assert set(models) == {"points", "points_suggested", "logreg", "lightgbm"}
     for name, metrics in models.items():
         assert set(METRICS) <= set(metrics), name
         assert 0.55 < metrics["roc_auc"] < 0.99, f"{name} AUC {metrics['roc_auc']} looks broken or leaky"
@@ -44,7 +44,7 @@ def test_mlflow_layout_parent_and_child_runs(trained: Trained):
     parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
     children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parents[0].info.run_id]
     assert len(parents) == 1
-    assert {r.info.run_name for r in children} == {"logreg", "lightgbm"}
+    assert {r.info.run_name for r in children} == {"points", "points_suggested", "logreg", "lightgbm"}
     for child in children:
         for prefix in ("val_", "test_"):
             assert {prefix + m for m in METRICS} <= set(child.data.metrics)
