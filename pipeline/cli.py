@@ -226,6 +226,59 @@ def demo(
     typer.echo(f"Open the MLflow UI:  .venv/bin/mlflow ui --backend-store-uri sqlite:///{db}  (then http://127.0.0.1:5000)")
 
 
+@app.command()
+@command
+def backtest(
+    at: Annotated[str, typer.Option("--at", help="Train with data known at T; evaluate the leads open at T.")],
+    truth: Annotated[Optional[str], typer.Option("--truth", help="The sample world's truth file: adds the oracle.")] = None,
+    data: DataOpt = None,
+    config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
+) -> None:
+    """Backtest every model (and the oracle) at a past date on what happened next."""
+    from pipeline.backtest import run_backtest
+
+    cfg = _config(config)
+    result = run_backtest(cfg, _timestamp(at, "--at"), data, truth, Reporter(quiet or as_json))
+    if not (quiet or as_json):
+        _print_table(f"Backtest at {result['at']}: {result['open_leads']:,} open leads",
+                     [{"model": n, **{k: round(v, 4) for k, v in m.items()}} for n, m in result["models"].items()])
+    _emit(as_json, result)
+
+
+@app.command()
+@command
+def compare(
+    last: Annotated[int, typer.Option("--last", min=1, help="How many recent sessions.")] = 5,
+    config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
+) -> None:
+    """A table of the models of recent runs and their metrics."""
+    from pipeline.compare import run_compare
+
+    rows = run_compare(_config(config), last)
+    if not as_json:
+        _print_table("Recent models (test metrics; backtests: backtest metrics)", rows) if rows else typer.echo("No runs yet.")
+    _emit(as_json, {"runs": rows})
+
+
+points_app = typer.Typer(help="Points tables (rule-based scoring).", no_args_is_help=True)
+app.add_typer(points_app, name="points")
+
+
+@points_app.command("suggest")
+@command
+def points_suggest(
+    output: Annotated[Path, typer.Option("--output", help="Rules YAML to write.")],
+    data: DataOpt = None,
+    config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
+) -> None:
+    """Derive a points table from historical close rates."""
+    from pipeline.suggest import run_suggest
+
+    summary = run_suggest(_config(config), output, data)
+    log.info("Wrote %d rules to %s", summary["rules"], output)
+    _emit(as_json, summary)
+
+
 def _print_models(result: Any, quiet: bool) -> None:
     if quiet:
         return

@@ -260,9 +260,9 @@ def _clean_numeric_roles(leads: pd.DataFrame, findings: Findings, original: dict
         findings.add("values that are not numbers count as missing", name, text, raw)
         infinite = np.isinf(values)
         findings.add("infinite values count as missing", name, infinite, raw)
-        negative = values < 0
+        negative = (values < 0) & ~infinite
         findings.add("negative values count as missing", name, negative, raw)
-        huge = values > largest
+        huge = (values > largest) & ~infinite
         findings.add("implausibly large values count as missing", name, huge, raw)
         leads[role] = values.where(~(infinite | negative | huge))
 
@@ -315,9 +315,6 @@ def _drop_unmapped_personal(leads: pd.DataFrame, cfg: DataConfig, source: str) -
         if col in roles or col in excluded or not _is_text(leads[col]):
             continue
         values = leads[col].dropna().astype("string")
-        if PERSONAL_NAME_RE.match(str(col).strip()):
-            found[str(col)] = "its name"
-            continue
         at = values[values.str.contains("@", regex=False).fillna(False)]
         if len(at) and at.str.contains(EMAIL_RE).fillna(False).any():
             found[str(col)] = "e-mail addresses"
@@ -327,6 +324,8 @@ def _drop_unmapped_personal(leads: pd.DataFrame, cfg: DataConfig, source: str) -
         phone = sample.str.match(PHONE_RE).fillna(False) & digits.between(7, 15) & sample.str.contains(r"[+\s().\-/]")
         if len(sample) and phone.mean() >= 0.5:
             found[str(col)] = "phone numbers"
+        elif PERSONAL_NAME_RE.match(str(col).strip()):
+            found[str(col)] = "its name"
     if found:
         shown = ", ".join(f"'{c}' ({why})" for c, why in list(found.items())[:3]) + (" ..." if len(found) > 3 else "")
         log.warning("%s: %d columns look like personal data and are not used as features: %s; map them in "

@@ -54,6 +54,11 @@ def _read_csv(path: Path, text_columns: Sequence[str] = ()) -> pd.DataFrame:
         raise InputError(f"{path}: file is UTF-16 text (Excel 'Unicode Text'); re-export it as CSV UTF-8")
     if b"\x00" in head:
         raise InputError(f"{path}: binary data, not a CSV text file (NUL bytes near the start)")
+    header = head.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    if "," not in header:
+        for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
+            if sep in header:
+                raise InputError(f"{path}: the header is separated by {name} ({header[:60]!r}); the file must be comma-separated")
     dtype = {c: str for c in text_columns if c}
     try:
         frame = pd.read_csv(path, encoding="utf-8-sig", low_memory=False, dtype=dtype or None)

@@ -117,15 +117,25 @@ def _warn_event_types(builder: object, events: pd.DataFrame | None, source: str 
                     source, int(unknown.sum()), len(unknown), shown, ", ..." if len(unknown) > 3 else "")
 
 
+def known_categories(model: object) -> dict[str, list[str]]:
+    """Per categorical feature, the values the model learnt something for: a model's own
+    `known_categories()`, else its rare-category encoder's (without the catch-all '__other__').
+    Empty for models without a notion of unseen values (the points model: no rule, no points)."""
+    own = getattr(model, "known_categories", None)
+    if callable(own):
+        return {str(k): [str(v) for v in vals] for k, vals in own().items()}
+    categories = getattr(getattr(model, "encoder", None), "categories_", None) or {}
+    return {str(col): [str(v) for v in cats if v != "__other__"] for col, cats in categories.items()}
+
+
 def _warn_unseen_categories(model: object, table: pd.DataFrame, source: str) -> None:
     """Category values outside the model's training categories are scored as 'other': say how many."""
-    categories = getattr(getattr(model, "encoder", None), "categories_", None) or {}
     parts, total = [], 0
-    for col, kept in categories.items():
+    for col, kept in known_categories(model).items():
         if col not in table.columns:
             continue
         values = table[col].astype(str)
-        unseen = values[~values.isin(list(kept[:-1]))]
+        unseen = values[~values.isin(kept)]
         if len(unseen):
             total += len(unseen)
             top = unseen.value_counts().head(3)
