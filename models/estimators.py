@@ -16,8 +16,8 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from sklearn.pipeline import Pipeline, make_pipeline, make_union
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, QuantileTransformer, SplineTransformer, StandardScaler
 
 from features.categories import RareCategoryEncoder
 
@@ -61,7 +61,9 @@ class LogRegModel(_Encoded):
 
     def __init__(self, categorical: Sequence[str], C: float | None = None, max_iter: int = 2000,
                  min_share: float = 0.005, max_categories: int = 30, seed: int = 0,
-                 C_grid: Sequence[float] = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0), cv_folds: int = 3):
+                 C_grid: Sequence[float] = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0), cv_folds: int = 3,
+                 numeric: str = "log"):
+        self.numeric = numeric
         self.categorical_in, self.C, self.max_iter = list(categorical), C, max_iter
         self.min_share, self.max_categories, self.seed = min_share, max_categories, seed
         self.C_grid, self.cv_folds = tuple(C_grid), cv_folds
@@ -105,13 +107,20 @@ class LogRegModel(_Encoded):
         return min(c for c, v in self.cv_scores_.items() if v >= best - 0.002)
 
     def _column_pipeline(self, col: str) -> Pipeline:
+        """One-hot for categories; numbers imputed (with a missing indicator), then `numeric`:
+        'log' (signed log1p, scaled: heavy-tailed counts), 'spline' (log plus a cubic spline on the
+        quantile scale: curved effects), or 'raw' (scaled)."""
         if col in self.categorical:
             return make_pipeline(OneHotEncoder(handle_unknown="ignore", sparse_output=False))
-        return make_pipeline(
-            FunctionTransformer(signed_log1p, feature_names_out="one-to-one"),
-            SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
-            StandardScaler(),
-        )
+        impute = SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)
+        log_scaled = make_pipeline(FunctionTransformer(signed_log1p), StandardScaler())
+        if self.numeric == "raw":
+            return make_pipeline(impute, StandardScaler())
+        if self.numeric == "spline":
+            spline = make_pipeline(QuantileTransformer(n_quantiles=200, random_state=self.seed),
+                                   SplineTransformer(n_knots=5, degree=3))
+            return make_pipeline(impute, make_union(log_scaled, spline))
+        return make_pipeline(impute, log_scaled)
 
     def margin(self, X: pd.DataFrame) -> np.ndarray:
         return self.clf.decision_function(self.columns.transform(self._encode(X)))
@@ -128,7 +137,7 @@ class LogRegModel(_Encoded):
 
     def params(self) -> dict[str, Any]:
         cv = {f"cv_auc_C_{c:g}": round(v, 4) for c, v in self.cv_scores_.items()}
-        return {"C": self.C_, "C_search": self.C is None, "max_iter": self.max_iter, "n_inputs": len(self.feature_names), **cv}
+        return {"C": self.C_, "C_search": self.C is None, "numeric": self.numeric, "max_iter": self.max_iter, "n_inputs": len(self.feature_names), **cv}
 
 
 class LightGBMModel(_Encoded):

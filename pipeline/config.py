@@ -125,6 +125,7 @@ class LogRegConfig(_Section):
     C: float | None = Field(None, gt=0, description="Fixed inverse regularisation; null = chosen by time-aware CV.")
     C_grid: list[float] = Field(default_factory=lambda: [0.01, 0.03, 0.1, 0.3])
     cv_folds: int = Field(3, ge=2)
+    numeric: Literal["log", "spline", "raw"] = "log"
     max_iter: int = Field(2000, gt=0)
 
 

@@ -324,7 +324,8 @@ def _drop_unmapped_personal(leads: pd.DataFrame, cfg: DataConfig, source: str) -
         phone = sample.str.match(PHONE_RE).fillna(False) & digits.between(7, 15) & sample.str.contains(r"[+\s().\-/]")
         if len(sample) and phone.mean() >= 0.5:
             found[str(col)] = "phone numbers"
-        elif PERSONAL_NAME_RE.match(str(col).strip()):
+        elif PERSONAL_NAME_RE.match(str(col).strip()) and values.nunique() > max(20, 0.2 * len(values)):
+            # a name like "Do Not Email" with yes/no values is a consent flag, not personal data
             found[str(col)] = "its name"
     if found:
         shown = ", ".join(f"'{c}' ({why})" for c, why in list(found.items())[:3]) + (" ..." if len(found) > 3 else "")

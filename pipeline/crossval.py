@@ -37,6 +37,11 @@ def log_cross_validation(cfg: Config, examples: Examples, k: int, fitted: dict) 
     from pipeline.train import make_models
 
     for name, template in make_models(cfg, examples).items():
+        chosen = fitted[name].scorer.model
+        if hasattr(chosen, "lgb_params"):
+            template.lgb_params = dict(chosen.lgb_params)  # the searched parameters, not the defaults
+        if getattr(chosen, "C_", None) is not None:
+            template.C = chosen.C_  # the regularisation chosen on the training rows
         metrics = cross_validate(cfg, examples, k, template)
         with mlflow.start_run(run_id=fitted[name].run_id, nested=True):
             mlflow.log_metrics(metrics)

@@ -29,6 +29,7 @@ from models.metrics import evaluate
 from models.points import PointsModel, RuleSet, SuggestedPointsModel, points_info, rules_to_yaml_dict
 from models.plots import calibration_figure, gains_figure, pr_figure, roc_figure, score_histogram, shap_summary_figure
 from models.pyfunc import LeadScorerModel
+from models.report import figure_png, session_report
 from models.scorer import LeadScorer
 from pipeline import tracking
 from pipeline.config import Config
@@ -48,6 +49,7 @@ class FittedModel:
     metrics: dict[str, float]
     run_id: str = ""
     model_uri: str = ""
+    report: dict[str, Any] = field(default_factory=dict)  # grade table, drivers, charts for the HTML report
 
 
 @dataclass
@@ -97,6 +99,7 @@ def run_train(cfg: Config, data: str | None = None, until: pd.Timestamp | None =
             log_cross_validation(cfg, examples, cv, fitted)
         best = select_best(fitted, cfg.training.selection_metric)
         mlflow.set_tag("best_model", best)
+        mlflow.log_text(build_report(examples, fitted, best), "report.html")
         version = register(cfg, fitted[best], fingerprint)
         tracking.set_alias(cfg.mlflow.registered_model, tracking.CHALLENGER, version)
         mlflow.set_tag("registered_version", version)
@@ -115,7 +118,7 @@ def make_models(cfg: Config, examples: Examples) -> dict[str, MarginModel]:
         out["points_suggested"] = SuggestedPointsModel(cat, half_life_days=fc.engagement.half_life_days, **params)
     if mc.logreg.enabled:
         out["logreg"] = LogRegModel(cat, mc.logreg.C, mc.logreg.max_iter, fc.rare_category_min_share, fc.max_categories,
-                                    seed, mc.logreg.C_grid, mc.logreg.cv_folds)
+                                    seed, mc.logreg.C_grid, mc.logreg.cv_folds, mc.logreg.numeric)
     if mc.lightgbm.enabled:
         params = mc.lightgbm.model_dump(exclude={"enabled", "early_stopping_rounds", "search_budget"})
         out["lightgbm"] = LightGBMModel(cat, params, mc.lightgbm.early_stopping_rounds, fc.rare_category_min_share,
@@ -188,13 +191,13 @@ def fit_and_log(cfg: Config, name: str, model: MarginModel, examples: Examples, 
         mlflow.log_params({f"model.{k}": v for k, v in model.params().items()})
         mlflow.log_param("calibration.method", scorer.calibrator.method_)
         mlflow.log_metrics(metrics)
-        _log_plots(name, scorer, d)
-        _log_grade_tables(scorer, d)
+        report = _log_plots(name, scorer, d)
+        report["grades"] = _log_grade_tables(scorer, d)
         if isinstance(model, PointsModel):
             mlflow.log_text(yaml.safe_dump(rules_to_yaml_dict(model.rules), sort_keys=False), "points/rules.yaml")
         model_uri = log_scorer(scorer, examples, name)
     log.info("  %s: test ROC AUC %.3f, PR AUC %.3f, ECE %.3f", name, metrics["test_roc_auc"], metrics["test_pr_auc"], metrics["test_ece"])
-    return FittedModel(name, scorer, metrics, run.info.run_id, model_uri)
+    return FittedModel(name, scorer, metrics, run.info.run_id, model_uri, report)
 
 
 def search_lightgbm(cfg: Config, template: LightGBMModel, examples: Examples) -> LightGBMModel:
@@ -220,7 +223,8 @@ def search_lightgbm(cfg: Config, template: LightGBMModel, examples: Examples) ->
     return best
 
 
-def _log_plots(name: str, scorer: LeadScorer, d: dict[str, Any]) -> None:
+def _log_plots(name: str, scorer: LeadScorer, d: dict[str, Any]) -> dict[str, Any]:
+    """Log the evaluation plots; return what the session report reuses (drivers, two charts)."""
     y, p = d["y_test"], d["p_test"]
     figures = {
         "plots/roc.png": roc_figure(y, p, name), "plots/pr.png": pr_figure(y, p, name),
@@ -231,9 +235,16 @@ def _log_plots(name: str, scorer: LeadScorer, d: dict[str, Any]) -> None:
     contrib = scorer.model.contributions(sample)[:, :-1]
     numeric = np.column_stack([_as_numbers(sample[c]) for c in scorer.feature_names])
     figures["plots/shap_summary.png"] = shap_summary_figure(contrib, numeric, scorer.feature_names, name)
+    charts = {}
     for path, fig in figures.items():
         mlflow.log_figure(fig, path)
+        if path in ("plots/cumulative_gains.png", "plots/calibration.png"):
+            charts[path.split("/")[-1].removesuffix(".png").replace("_", " ")] = figure_png(fig)
         plt.close(fig)
+    impact = pd.DataFrame({"feature": scorer.feature_names, "mean_abs_impact": np.abs(contrib).mean(axis=0)})
+    impact["what it measures"] = [scorer.info[f].label.split("{")[0].rstrip(" :(") if f in scorer.info else f for f in impact["feature"]]
+    drivers = impact.sort_values("mean_abs_impact", ascending=False).head(12)
+    return {"drivers": drivers, "charts": charts}
 
 
 def _as_numbers(values: pd.Series) -> np.ndarray:
@@ -244,11 +255,25 @@ def _as_numbers(values: pd.Series) -> np.ndarray:
     return pd.factorize(values.astype(str))[0].astype(float)
 
 
-def _log_grade_tables(scorer: LeadScorer, d: dict[str, Any]) -> None:
+def _log_grade_tables(scorer: LeadScorer, d: dict[str, Any]) -> pd.DataFrame:
+    tables = {}
     for part in ("val", "test"):
-        table = grade_table(scorer.grades.grade(d[f"m_{part}"]), d[f"y_{part}"])
-        mlflow.log_text(table.to_csv(index=False), f"grades/grade_table_{part}.csv")
+        tables[part] = grade_table(scorer.grades.grade(d[f"m_{part}"]), d[f"y_{part}"])
+        mlflow.log_text(tables[part].to_csv(index=False), f"grades/grade_table_{part}.csv")
     mlflow.log_dict({"cutoffs_margin": scorer.grades.cutoffs}, "grades/cutoffs.json")
+    return tables["test"]
+
+
+def build_report(examples: Examples, fitted: dict[str, FittedModel], best: str) -> str:
+    counts = examples.counts()
+    facts = {f"{part} examples": f"{c['rows']:,} ({c['conversions']:,} converted, {c['conversions'] / max(c['rows'], 1):.1%})"
+             for part, c in counts.items()}
+    facts |= {k.replace("_", " "): v for k, v in examples.split.items()}
+    rows = [{"model": n, **{k.removeprefix("test_"): v for k, v in m.metrics.items() if k.startswith("test_")}}
+            for n, m in fitted.items()]
+    chosen = fitted[best].report
+    return session_report(f"leadscore training session ({_session_name(examples)})", facts, pd.DataFrame(rows), best,
+                          chosen.get("grades", pd.DataFrame()), chosen.get("drivers", pd.DataFrame()), chosen.get("charts", {}))
 
 
 def log_scorer(scorer: LeadScorer, examples: Examples, name: str) -> str:

@@ -118,15 +118,17 @@ class Case:
     needles: tuple[str, ...]
     build: Callable[[Ctx], list[str]]
     check: Callable[[Ctx, CliResult], None] | None = None
+    lines: int | None = None  # warning lines expected when proceeding (default: one per needle)
 
 
 CASES: dict[str, Case] = {}
 
 
-def case(what: str, command: str, expect: str, *needles: str, check: Callable[[Ctx, CliResult], None] | None = None):
+def case(what: str, command: str, expect: str, *needles: str, check: Callable[[Ctx, CliResult], None] | None = None,
+         lines: int | None = None):
     def register(build: Callable[[Ctx], list[str]]) -> Callable[[Ctx], list[str]]:
         name = build.__name__.removeprefix("c_")
-        CASES[name] = Case(name, what, command, expect, needles, build, check)
+        CASES[name] = Case(name, what, command, expect, needles, build, check, lines)
         return build
 
     return register
@@ -421,7 +423,7 @@ def c_text_in_generic_numeric(x: Ctx) -> list[str]:
 
 
 @case("NaN and inf", "features", "proceed", "2 infinite values count as missing", "'employees' 1, rows 2 (inf)",
-      check=_check_all_rows)
+      "'annual_revenue' 1, rows 5 (-inf)", check=_check_all_rows, lines=1)
 def c_nan_and_inf(x: Ctx) -> list[str]:
     leads = set_cells(x.leads(), "employees", {1: float("inf"), 5: float("nan")})
     return x.features(x.write(set_cells(leads, "annual_revenue", {4: float("-inf"), 7: None}), "leads.csv"))
@@ -447,7 +449,8 @@ def c_long_strings(x: Ctx) -> list[str]:
 
 
 @case("unmapped columns with personal data", "features", "proceed", "3 columns look like personal data",
-      "'contact_email' (e-mail addresses)", check=_check_no_personal_columns)
+      "'contact_email' (e-mail addresses)",
+      "'Full Name' (its name)", "'mobile' (phone numbers)", check=_check_no_personal_columns, lines=1)
 def c_unmapped_personal_columns(x: Ctx) -> list[str]:
     leads = x.leads()
     leads["contact_email"] = "x" + leads["email"].astype(str)
@@ -477,7 +480,7 @@ def c_events_text_value(x: Ctx) -> list[str]:
 
 
 @case("unseen categories", "predict", "proceed", "6 values not among the model's training categories are scored as 'other'",
-      "'Asteroid mining' x4")
+      "'Asteroid mining' x4", "'Atlantis' x2", lines=1)
 def c_predict_unseen_categories(x: Ctx) -> list[str]:
     # the logistic regression of the session's training run (runs:/ of the configured store): it groups
     # unseen values as 'other', which is what the warning reports (the points model has no such notion)
@@ -548,12 +551,6 @@ def c_train_one_class(x: Ctx) -> list[str]:
     return x.train(x.write(x.leads().assign(converted=0), "leads.csv"), cfg)
 
 
-@case("labels that are not 0/1 (static mode)", "train", "error", "label column 'converted' must be 0/1", "rows 3 ('maybe')")
-def c_train_bad_label(x: Ctx) -> list[str]:
-    leads = set_cells(x.leads().assign(converted=np.arange(N_LEADS) % 2), "converted", {2: "maybe"})
-    return x.train(x.write(leads, "leads.csv"), x.text("cfg.yaml", STATIC))
-
-
 @case("no conversions at all", "train", "error", "outcomes.parquet", "no conversions to learn from")
 def c_train_no_conversions(x: Ctx) -> list[str]:
     outcomes = pd.read_parquet(x.base.world / "outcomes.parquet").assign(converted_at=pd.NaT)
@@ -568,23 +565,9 @@ def c_train_too_few_conversions(x: Ctx) -> list[str]:
     return x.train(x.data_folder(outcomes=outcomes))
 
 
-@case("too little history (300 leads)", "train", "error", "both classes are needed to evaluate")
-def c_train_tiny_data(x: Ctx) -> list[str]:
-    outcomes = pd.read_parquet(x.base.world / "outcomes.parquet")
-    leads = pd.read_parquet(x.base.world / "leads.parquet").head(N_LEADS)
-    events = pd.read_parquet(x.base.world / "events.parquet")
-    return x.train(x.data_folder(outcomes=outcomes[outcomes["lead_id"].isin(leads["lead_id"])], leads=leads,
-                                 events=events[events["lead_id"].isin(leads["lead_id"])]))
-
-
 @case("no outcomes file", "train", "error", "no 'outcomes' file")
 def c_train_missing_outcomes(x: Ctx) -> list[str]:
     return x.train(x.data_folder(with_outcomes=False))
-
-
-@case("--data is a file in events mode", "train", "error", "--data must be a folder")
-def c_train_data_is_file(x: Ctx) -> list[str]:
-    return x.train(x.base.leads_csv)
 
 
 # ---------------------------------------------------------------- running the corpus
@@ -639,13 +622,7 @@ def corpus(world: Path, trained: Trained, tmp_path_factory: pytest.TempPathFacto
         ctxs[cid], before[cid] = x, folder_state(d / "out")
         calls[cid] = {"args": x.args, "cwd": d, "env": x.env}
     start = time.perf_counter()
-    import tests.conftest as _c
-    _orig = _c.run_cli
-    def _timed(*a, **k):
-        t = time.perf_counter(); r = _orig(*a, **k); print(f"TIMING {time.perf_counter()-t:6.1f} {a[0]} {k['cwd'].name}"); return r
-    _c.run_cli = _timed
     results = run_cli_many(calls)
-    _c.run_cli = _orig
     corpus = Corpus(ctxs, results, before, champion_before, time.perf_counter() - start)
     if os.environ.get("LEADSCORE_BAD_INPUTS_TABLE"):
         write_table(corpus, Path(os.environ["LEADSCORE_BAD_INPUTS_TABLE"]))
@@ -669,7 +646,8 @@ def test_bad_input(corpus: Corpus, cid: str):
             assert not (x.d / "mlflow.db").exists(), "a failed input check must not create a tracking store"
     else:
         lines = assert_proceeds_with_warnings(result, *spec.needles)
-        assert len(lines) == len(spec.needles), f"expected exactly the warnings {spec.needles}, got {lines}"
+        expected = len(spec.needles) if spec.lines is None else spec.lines
+        assert len(lines) == expected, f"expected exactly the warnings {spec.needles}, got {lines}"
         assert pd.read_parquet(x.out).shape[0] > 0
     if spec.check:
         spec.check(x, result)
