@@ -28,6 +28,22 @@ class GradeScale:
         reference = np.quantile(margin, np.linspace(0, 1, min(len(margin), 1001)))
         return cls(cutoffs, reference)
 
+    @classmethod
+    def fit_precision(cls, margin: np.ndarray, y: np.ndarray, targets: dict[str, float], min_leads: int = 20) -> "GradeScale":
+        """Cut-offs by target precision: grade g holds the leads whose margin is above the lowest cut at
+        which the leads above it still convert at `targets[g]` or better (cumulative from the top).
+        A target that no group of at least `min_leads` reaches leaves that grade empty."""
+        margin, y = np.asarray(margin, float), np.asarray(y, float)
+        order = np.argsort(-margin, kind="stable")
+        precision = np.cumsum(y[order]) / np.arange(1, len(y) + 1)
+        cutoffs, previous = {}, np.inf
+        for grade in ("A", "B", "C"):
+            ok = np.flatnonzero(precision[min_leads - 1:] >= targets[grade]) + min_leads - 1
+            cut = float(margin[order][ok.max()]) if len(ok) else np.inf
+            cutoffs[grade] = previous = min(previous, cut)
+        reference = np.quantile(np.sort(margin), np.linspace(0, 1, min(len(margin), 1001)))
+        return cls(cutoffs, reference)
+
     def grade(self, margin: np.ndarray) -> np.ndarray:
         out = np.full(len(margin), "D", dtype=object)
         for g in ("C", "B", "A"):

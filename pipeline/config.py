@@ -168,16 +168,21 @@ class ModelsConfig(_Section):
 
 
 class GradesConfig(_Section):
-    """Capacity shares: A is the top `A` share of leads on validation, and so on; D is the rest."""
+    """by: capacity -> A is the top `A` share of validation leads, B the next `B`, C the next `C`, D the rest.
+    by: precision -> A, B, C are conversion-rate targets: grade A holds the leads above the lowest cut at
+    which the leads above it convert at rate A or better on validation, and so on."""
 
+    by: Literal["capacity", "precision"] = "capacity"
     A: float = Field(0.10, gt=0, lt=1)
     B: float = Field(0.20, gt=0, lt=1)
     C: float = Field(0.30, gt=0, lt=1)
 
     @model_validator(mode="after")
-    def _shares_leave_room_for_d(self) -> "GradesConfig":
-        if self.A + self.B + self.C >= 1:
+    def _consistent(self) -> "GradesConfig":
+        if self.by == "capacity" and self.A + self.B + self.C >= 1:
             raise ValueError("grades.A + grades.B + grades.C must be below 1 (D takes the rest)")
+        if self.by == "precision" and not self.A > self.B > self.C:
+            raise ValueError("with grades.by: precision the targets must fall: A > B > C")
         return self
 
 

@@ -168,7 +168,9 @@ def fit_model(cfg: Config, model: MarginModel, examples: Examples, prefitted: bo
         model.fit(X_tr[names], y_tr, X_va[names], y_va, time=X_tr["as_of"])
     m_va, m_te = model.margin(X_va), model.margin(X_te)
     calibrator = Calibrator(cfg.scoring.calibration, cfg.training.seed).fit(m_va, y_va)
-    grades = GradeScale.fit(m_va, cfg.scoring.grades.model_dump())
+    gc = cfg.scoring.grades
+    shares = {"A": gc.A, "B": gc.B, "C": gc.C}
+    grades = GradeScale.fit(m_va, shares) if gc.by == "capacity" else GradeScale.fit_precision(m_va, y_va, shares)
     info = examples.builder.feature_info()
     if isinstance(model, PointsModel):
         info = points_info(model.rules, info)

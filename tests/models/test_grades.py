@@ -59,3 +59,36 @@ def test_grade_table() -> None:
     assert table["conversions"].tolist() == [1, 1, 0, 1]
     rates = table["conversion_rate"].tolist()
     assert rates[0] == 0.5 and rates[1] == 1.0 and np.isnan(rates[2]) and rates[3] == pytest.approx(0.3333)
+
+
+def test_precision_grades_meet_their_targets_on_the_fitting_data():
+    import numpy as np
+
+    from models.grades import GradeScale
+
+    rng = np.random.default_rng(3)
+    margin = rng.normal(size=5000)
+    y = (rng.random(5000) < 1 / (1 + np.exp(-(2 * margin - 2)))).astype(int)
+    targets = {"A": 0.6, "B": 0.4, "C": 0.2}
+    scale = GradeScale.fit_precision(margin, y, targets)
+    grades = scale.grade(margin)
+    cumulative = ""
+    for g in "ABC":
+        cumulative += g
+        top = np.isin(grades, list(cumulative))
+        assert top.sum() >= 20
+        assert y[top].mean() >= targets[g] - 1e-9  # leads graded g or better convert at the target
+    assert scale.cutoffs["A"] >= scale.cutoffs["B"] >= scale.cutoffs["C"]
+
+
+def test_unreachable_precision_leaves_the_grade_empty():
+    import numpy as np
+
+    from models.grades import GradeScale
+
+    margin = np.linspace(-1, 1, 1000)
+    y = np.zeros(1000, dtype=int)
+    y[::20] = 1  # 5% everywhere: no group reaches 50%
+    scale = GradeScale.fit_precision(margin, y, {"A": 0.5, "B": 0.3, "C": 0.04})
+    grades = scale.grade(margin)
+    assert "A" not in grades and "B" not in grades and "C" in grades
