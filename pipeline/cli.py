@@ -162,19 +162,48 @@ def train(
 @command
 def retrain(
     data: DataOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Retrain even if data, config and code are unchanged.")] = False,
     config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
 ) -> None:
-    """Scheduled job: train, then the promotion gate (champion moves only to a better model)."""
-    from pipeline.promote import gate
-    from pipeline.train import run_train
+    """Scheduled job: train, then the promotion gate (champion moves only to a better model).
+    Exit 0 when it promotes, keeps the champion or skips; 3 if another retrain holds the lock."""
+    from pipeline.retrain import run_retrain, summary_line
 
-    cfg = _config(config)
-    result = run_train(cfg, data, None, None, Reporter(quiet or as_json))
-    decision = gate(cfg, result.version, result.models[result.best].metrics, result.examples, result.inputs)
-    line = f"{decision.decision}: challenger v{decision.challenger_version}; " + "; ".join(decision.reasons)
+    summary = run_retrain(_config(config), data, force, Reporter(quiet or as_json))
     if not as_json:
-        typer.echo(line)
-    _emit(as_json, {**result.summary(), **decision.as_dict()})
+        typer.echo(summary_line(summary))
+    _emit(as_json, summary)
+
+
+@app.command()
+@command
+def promote(
+    version: Annotated[str, typer.Option("--version", help="Registered version to make champion.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded on the version).")] = "manual promotion",
+    config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
+) -> None:
+    """Make a registered version champion by hand (recorded like the gate's decisions)."""
+    from pipeline.promote import manual_promote
+
+    record = manual_promote(_config(config), version, reason)
+    if not as_json:
+        typer.echo(f"champion: v{record['champion_version']} (was v{record['previous_champion'] or '-'})")
+    _emit(as_json, record)
+
+
+@app.command()
+@command
+def rollback(
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded on the version).")] = "manual rollback",
+    config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
+) -> None:
+    """Move champion back to the version that held it before."""
+    from pipeline.promote import rollback as do_rollback
+
+    record = do_rollback(_config(config), reason)
+    if not as_json:
+        typer.echo(f"champion: v{record['champion_version']} (was v{record['previous_champion']})")
+    _emit(as_json, record)
 
 
 @app.command()

@@ -38,10 +38,10 @@ def as_of_cut(inputs: Inputs, as_of: pd.Timestamp) -> Inputs:
 
 
 def run_features(cfg: Config, leads: str, events: str | None, as_of: pd.Timestamp, output: str | Path) -> int:
-    from pipeline.examples import make_builder  # sklearn: imported only once the inputs are known good
-
     check_output(output)
     inputs = as_of_cut(load_scoring_inputs(cfg, leads, events), as_of)
+    from pipeline.examples import make_builder  # sklearn: imported only once the inputs are known good
+
     builder = make_builder(cfg, use_events=inputs.events is not None).fit(inputs.leads, inputs.events)
     table = builder.transform(inputs.leads, inputs.events, as_of)
     write_table(table, output)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from mlflow.tracking import MlflowClient
@@ -13,6 +14,7 @@ from models.metrics import evaluate
 from pipeline import tracking
 from pipeline.config import Config
 from pipeline.data import Inputs
+from pipeline.errors import LeadscoreError
 from pipeline.examples import Examples
 
 log = logging.getLogger("leadscore")
@@ -52,9 +54,9 @@ def gate(cfg: Config, challenger_version: str, challenger_metrics: dict[str, flo
         else:
             key = pc.metric.removeprefix("test_")
             ours, theirs = challenger_metrics[pc.metric], champ_metrics[key]
-            if ours < theirs + pc.min_improvement:
+            if ours <= theirs + pc.min_improvement:  # a tie is not better: the champion stays
                 failures.append(f"{pc.metric} {ours:.4f} does not beat champion v{champion}'s {theirs:.4f} "
-                                f"on the same test period by {pc.min_improvement}")
+                                f"on the same test period by more than {pc.min_improvement}")
             else:
                 d.reasons.append(f"{pc.metric} {ours:.4f} beats champion v{champion}'s {theirs:.4f} on the same test period")
     if failures:
@@ -90,5 +92,48 @@ def record(cfg: Config, d: Decision) -> None:
     client.set_model_version_tag(name, d.challenger_version, "gate.decision", d.decision)
     client.set_model_version_tag(name, d.challenger_version, "gate.reasons", json.dumps(d.reasons)[:4000])
     if d.decision == "promoted":
-        tracking.set_alias(name, tracking.CHAMPION, d.challenger_version)
+        move_champion(cfg, d.challenger_version, "gate", "; ".join(d.reasons))
     log.info("Gate: %s v%s (%s)", d.decision, d.challenger_version, "; ".join(d.reasons))
+
+
+def move_champion(cfg: Config, version: str, by: str, reason: str) -> dict[str, Any]:
+    """Point `champion` at `version` and append the move to the model's champion history tag."""
+    client = MlflowClient()
+    name = cfg.mlflow.registered_model
+    previous = tracking.alias_version(name, tracking.CHAMPION)
+    history = _history(cfg)
+    history.append({"version": str(version), "previous": previous, "by": by, "reason": reason[:200],
+                    "at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+    tracking.set_alias(name, tracking.CHAMPION, str(version))
+    client.set_registered_model_tag(name, "champion_history", json.dumps(history[-50:]))
+    client.set_model_version_tag(name, str(version), "champion.since", history[-1]["at"])
+    return {"champion_version": str(version), "previous_champion": previous, "by": by, "reason": reason}
+
+
+def _history(cfg: Config) -> list[dict[str, Any]]:
+    try:
+        tags = MlflowClient().get_registered_model(cfg.mlflow.registered_model).tags
+    except Exception:  # noqa: BLE001 - no model yet means no history
+        return []
+    return json.loads(tags.get("champion_history", "[]"))
+
+
+def manual_promote(cfg: Config, version: str, reason: str) -> dict[str, Any]:
+    name = cfg.mlflow.registered_model
+    try:
+        MlflowClient().get_model_version(name, str(version))
+    except Exception:  # noqa: BLE001
+        raise LeadscoreError(f"models:/{name}/{version}: no such registered version") from None
+    out = move_champion(cfg, version, "manual", reason)
+    MlflowClient().set_model_version_tag(name, str(version), "gate.decision", "promoted (manual)")
+    return out
+
+
+def rollback(cfg: Config, reason: str) -> dict[str, Any]:
+    """Champion goes back to the version that held it before the current one."""
+    history = _history(cfg)
+    current = tracking.alias_version(cfg.mlflow.registered_model, tracking.CHAMPION)
+    previous = next((h["previous"] for h in reversed(history) if h["version"] == current and h["previous"]), None)
+    if previous is None:
+        raise LeadscoreError(f"{cfg.mlflow.registered_model}: no earlier champion to roll back to")
+    return move_champion(cfg, previous, "rollback", reason)

@@ -75,11 +75,11 @@ class TrainResult:
 
 
 def run_train(cfg: Config, data: str | None = None, until: pd.Timestamp | None = None, cv: int | None = None,
-              reporter: Reporter | None = None, workdir: str | Path | None = None) -> TrainResult:
+              reporter: Reporter | None = None, workdir: str | Path | None = None, inputs: Inputs | None = None) -> TrainResult:
     reporter = reporter or Reporter(quiet=True)
     uri = tracking.setup(cfg, workdir)
     reporter.step("Loading and checking the data")
-    inputs = load_training_inputs(cfg, data)
+    inputs = inputs or load_training_inputs(cfg, data)
     reporter.step("Building point-in-time training examples and features")
     examples = build_examples(cfg, inputs, until)
     counts = examples.counts()

@@ -9,6 +9,7 @@ exactly before the promotion gate records its decision, and the test kills it th
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
@@ -117,8 +118,9 @@ def start(args: list[str], cwd: Path, env: dict[str, str], hook: str = "") -> tu
     return proc, lines
 
 
-def kill_when(proc: subprocess.Popen, lines: queue.Queue, trigger: str | float, timeout: float = 240) -> str:
-    """SIGKILL the process when a stderr line contains `trigger` (or after `trigger` seconds)."""
+def kill_when(proc: subprocess.Popen, lines: queue.Queue, trigger: str | float, timeout: float = 240,
+              sig: int = signal.SIGKILL) -> str:
+    """Signal the process (SIGKILL) when a stderr line contains `trigger` (or after `trigger` seconds)."""
     seen: list[str] = []
     deadline = time.monotonic() + (trigger if isinstance(trigger, float) else timeout)
     while time.monotonic() < deadline:
@@ -136,10 +138,20 @@ def kill_when(proc: subprocess.Popen, lines: queue.Queue, trigger: str | float, 
             proc.kill()
             pytest.fail(f"never saw {trigger!r}; stderr: {''.join(seen)}")
     assert proc.poll() is None, f"finished before the kill point {trigger!r}: {''.join(seen)}"
-    proc.send_signal(signal.SIGKILL)
+    proc.send_signal(sig)
     proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
+    if sig == signal.SIGKILL:
+        assert proc.returncode == -signal.SIGKILL
     return "".join(seen)
+
+
+def drain(lines: queue.Queue, timeout: float = 2) -> list[str]:
+    """The stderr lines still to come from a finished process."""
+    out = []
+    with contextlib.suppress(queue.Empty):
+        while True:
+            out.append(lines.get(timeout=timeout))
+    return out
 
 
 # ---------------------------------------------------------------- SIGKILL during predict
@@ -160,6 +172,21 @@ def test_sigkill_during_predict_leaves_previous_output_and_registry(registry: Tr
     assert sorted(p.name for p in out_dir.iterdir()) == ["scores.parquet"], "temp or partial files beside the target"
     assert target.read_bytes() == PREVIOUS
     assert registry_state(registry.uri)["champion"] == champion
+
+
+def test_sigterm_inside_the_write_unwinds_cleanly(registry: Trained, tmp_path: Path):
+    """SIGTERM (cron timeouts, `kill`, container stop) unwinds: one line, exit 143, nothing replaced."""
+    target = tmp_path / "out" / "scores.parquet"
+    target.parent.mkdir()
+    target.write_bytes(PREVIOUS)
+    args = ["predict", "--leads", str(registry.data / "leads.parquet"), "--as-of", "2026-06-01", "--output", str(target),
+            "--config", CONFIG, "--quiet"]
+    proc, lines = start(args, tmp_path, {"MLFLOW_TRACKING_URI": registry.uri}, "write")
+    kill_when(proc, lines, HOOK, sig=signal.SIGTERM)
+    assert proc.returncode == 128 + signal.SIGTERM
+    rest = drain(lines)
+    assert rest == ["leadscore: interrupted (SIGTERM); no output was replaced\n"], rest
+    assert os.listdir(target.parent) == ["scores.parquet"] and target.read_bytes() == PREVIOUS
 
 
 def test_predict_after_the_kills_replaces_the_output_atomically(registry: Trained, tmp_path: Path):
