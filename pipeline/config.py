@@ -99,6 +99,7 @@ class EngagementConfig(_Section):
 
 
 class FeaturesConfig(_Section):
+    use_events: bool = Field(True, description="false: profile features only (the events file is ignored).")
     engagement: EngagementConfig = Field(default_factory=EngagementConfig)
     rare_category_min_share: float = Field(0.005, ge=0, lt=1)
     max_categories: int = Field(30, ge=2)
