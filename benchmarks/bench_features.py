@@ -117,6 +117,9 @@ def _types(counts: dict[str, int]) -> list[str]:
 
 
 def run_polars(data: Path, as_of, sample):  # noqa: ANN001, ANN201
+    """Two stages: group_by(lead, type) with the window counts and decayed sums, then pivot the types into
+    columns and sum them per lead; group_by(lead, day) and (lead, hour) for the per-day / per-hour figures and
+    a join of each lead's first timestamp for the first-hour / first-day bursts."""
     import polars as pl
 
     t0 = time.perf_counter()
@@ -132,54 +135,62 @@ def run_polars(data: Path, as_of, sample):  # noqa: ANN001, ANN201
     t0 = time.perf_counter()
     T = pl.lit(as_of).str.to_datetime(time_unit="ns")
     day_ns = 86_400 * 10**9
-    e = (events.lazy().filter(pl.col("timestamp") < T)
-         .with_columns(age=(T - pl.col("timestamp")).dt.total_nanoseconds().cast(pl.Float64) / day_ns))
-    c_type, c_age, ts = pl.col("event_type"), pl.col("age"), pl.col("timestamp")
-    decay = (2.0 ** (-c_age / HALF_LIFE))
-    hi = c_type.is_in(list(HIGH_INTENT))
-    aggs = []
+    ts, age = pl.col("timestamp"), pl.col("age")
+    e = (events.lazy().filter(ts < T)
+         .with_columns(age=(T - ts).dt.total_nanoseconds().cast(pl.Float64) / day_ns))
     labels = [*map(str, WINDOWS), "all"]
-    for t in types:
-        for w, label in zip([*WINDOWS, None], labels):
-            cond = (c_type == t) if w is None else ((c_type == t) & (c_age <= w))
-            aggs.append(cond.sum().alias(f"n_{t}_{label}"))
-    for w, label in zip([*WINDOWS, None], labels):
-        aggs.append((pl.len() if w is None else (c_age <= w).sum()).alias(f"n_events_{label}"))
-        aggs.append((hi if w is None else (hi & (c_age <= w))).sum().alias(f"n_high_intent_{label}"))
-    first = ts.min()
-    aggs += [
-        c_type.is_in(list(NEGATIVE)).sum().alias("n_negative_all"),
-        c_age.min().alias("days_since_last_event"),
-        c_age.filter(hi).min().alias("days_since_last_high_intent"),
-        c_age.max().alias("days_since_first_event"),
-        (c_age <= 7).sum().alias("_n7"),
-        ((c_age > 7) & (c_age <= 37)).sum().alias("_n37"),
-        decay.sum().alias("decayed_events"),
-        decay.filter(hi).sum().alias("decayed_high_intent"),
-        *[decay.filter(c_type == t).sum().alias(f"decayed_{t}") for t in types],
-        (c_type == "email_open").sum().alias("_opens"),
-        (c_type == "email_click").sum().alias("_clicks"),
-        (c_type == "unsubscribe").any().cast(pl.Float64).alias("unsubscribed"),
-        (ts < first + pl.duration(hours=1)).sum().alias("events_first_hour"),
-        (ts < first + pl.duration(days=1)).sum().alias("events_first_day"),
-    ]
-    per_lead = e.group_by("lead_id").agg(aggs)
+    # stage 1: per (lead, type)
+    per_type = e.group_by("lead_id", "event_type").agg(
+        *[(age <= w).sum().cast(pl.Int64).alias(f"n_{w}") for w in WINDOWS],
+        pl.len().cast(pl.Int64).alias("n_all"),
+        (age <= 37).sum().cast(pl.Int64).alias("n_37"),
+        (2.0 ** (-age / HALF_LIFE)).sum().alias("decayed"),
+        age.min().alias("last"), age.max().alias("first_age"), ts.min().alias("first_ts"),
+    )
+    # per (lead, day) and (lead, hour)
     daily = (e.group_by("lead_id", ts.dt.truncate("1d").alias("d"))
-             .agg(pl.len().alias("c"), (c_age.min() <= 30).alias("in30"))
+             .agg(pl.len().alias("c"), (age.min() <= 30).alias("in30"))
              .group_by("lead_id").agg(pl.col("c").max().alias("max_events_one_day"),
                                       pl.col("in30").sum().alias("active_days_30")))
     hourly = (e.group_by("lead_id", ts.dt.truncate("1h").alias("h")).agg(pl.len().alias("c"))
               .group_by("lead_id").agg(pl.col("c").max().alias("max_events_one_hour")))
-    out = (leads.lazy().join(per_lead, on="lead_id", how="left").join(daily, on="lead_id", how="left")
-           .join(hourly, on="lead_id", how="left"))
-    zero_fill = [c for c in out.collect_schema().names()
-                 if c != "lead_id" and not c.startswith("days_since")]
-    out = (out.with_columns([pl.col(c).fill_null(0) for c in zero_fill])
-           .with_columns(trend_7_vs_30=(pl.col("_n7") + 1.0) / (pl.col("_n37") * 7.0 / 30.0 + 1.0),
-                         email_click_to_open=pl.when(pl.col("_opens") > 0)
-                         .then(pl.col("_clicks") / pl.col("_opens")).otherwise(None))
-           .drop("_n7", "_n37", "_opens", "_clicks"))
-    table = out.collect()
+    per_type_df, daily_df, hourly_df = pl.collect_all([per_type, daily, hourly])
+    # stage 2: types into columns, category totals per lead
+    et = pl.col("event_type")
+    hi, neg = et.is_in(list(HIGH_INTENT)), et.is_in(list(NEGATIVE))
+    totals = per_type_df.lazy().group_by("lead_id").agg(
+        *[pl.col(f"n_{label}").sum().alias(f"n_events_{label}") for label in labels],
+        *[pl.col(f"n_{label}").filter(hi).sum().alias(f"n_high_intent_{label}") for label in labels],
+        pl.col("n_all").filter(neg).sum().alias("n_negative_all"),
+        pl.col("last").min().alias("days_since_last_event"),
+        pl.col("last").filter(hi).min().alias("days_since_last_high_intent"),
+        pl.col("first_age").max().alias("days_since_first_event"),
+        pl.col("first_ts").min().alias("first_ts"),
+        pl.col("n_7").sum().alias("_n7"), pl.col("n_37").sum().alias("_n37_incl"),
+        pl.col("decayed").sum().alias("decayed_events"),
+        pl.col("decayed").filter(hi).sum().alias("decayed_high_intent"),
+        pl.col("n_all").filter(et == "email_open").sum().alias("_opens"),
+        pl.col("n_all").filter(et == "email_click").sum().alias("_clicks"),
+        (pl.col("n_all").filter(et == "unsubscribe").sum() > 0).cast(pl.Float64).alias("unsubscribed"),
+    )
+    own = per_type_df.filter(et.is_in(types))
+    wide = own.pivot(on="event_type", index="lead_id", values=[f"n_{x}" for x in labels] + ["decayed"])
+    wide = wide.rename({f"{v}_{t}": (f"n_{t}_{v[2:]}" if v != "decayed" else f"decayed_{t}")
+                        for v in [f"n_{x}" for x in labels] + ["decayed"] for t in types if f"{v}_{t}" in wide.columns})
+    totals_df = totals.collect()
+    firsts = (e.join(totals_df.lazy().select("lead_id", "first_ts"), on="lead_id")
+              .group_by("lead_id").agg((ts < pl.col("first_ts") + pl.duration(hours=1)).sum().alias("events_first_hour"),
+                                       (ts < pl.col("first_ts") + pl.duration(days=1)).sum().alias("events_first_day"))
+              .collect())
+    out = (leads.join(totals_df.drop("first_ts"), on="lead_id", how="left").join(wide, on="lead_id", how="left")
+           .join(firsts, on="lead_id", how="left").join(daily_df, on="lead_id", how="left")
+           .join(hourly_df, on="lead_id", how="left"))
+    zero_fill = [c for c in out.columns if c != "lead_id" and not c.startswith("days_since")]
+    table = (out.with_columns([pl.col(c).fill_null(0) for c in zero_fill])
+             .with_columns(trend_7_vs_30=(pl.col("_n7") + 1.0) / ((pl.col("_n37_incl") - pl.col("_n7")) * 7.0 / 30.0 + 1.0),
+                           email_click_to_open=pl.when(pl.col("_opens") > 0)
+                           .then(pl.col("_clicks") / pl.col("_opens")).otherwise(None))
+             .drop("_n7", "_n37_incl", "_opens", "_clicks"))
     compute = time.perf_counter() - t0
     result = {"load_s": load, "fit_s": fit, "compute_s": compute, "rss_after_load_mib": rss_load,
               "rows": table.height, "columns": table.width - 1, "events": events.height}

@@ -222,26 +222,27 @@ class EngagementFeatures(BaseEstimator):
                 dest[:, j] = values
 
         hi = index.position(day)
+        rows = n_unique + 1  # the requested leads, then one row for the events of other leads
         codes = remap[index.lead[:hi]]  # requested code per event before `day`; n_unique = not requested
-        n_bins = (n_unique + 1) * index.n_slots
-        key = codes.astype(np.int64)
-        key *= index.n_slots
-        key += index.slot[:hi]
+        # slot-major bins (slot * rows + lead): each slot's counts are one contiguous row
+        key = index.slot[:hi].astype(np.int64)
+        key *= rows
+        key += codes
+        n_bins = index.n_slots * rows
         slots = index.slots
-        windows = [*self.windows_days, None]
         counts_all = None
-        for w in windows:
+        for w in [*self.windows_days, None]:
             lo = 0 if w is None else index.position(day - int(round(w * NS_PER_DAY)))
-            counts = np.bincount(key[lo:], minlength=n_bins).reshape(n_unique + 1, index.n_slots)[:n_unique]
+            counts = np.bincount(key[lo:], minlength=n_bins).reshape(index.n_slots, rows)[:, :n_unique]
             label = "all" if w is None else str(w)
             for t, name in enumerate(self.event_types_):
-                put(f"n_{name}_{label}", counts[:, t])
-            put(f"n_events_{label}", counts.sum(axis=1))
+                put(f"n_{name}_{label}", counts[t])
+            put(f"n_events_{label}", counts.sum(axis=0))
             put(f"n_high_intent_{label}", _sum_slots(counts, slots.high_intent))
             if w is None:
                 counts_all = counts
         assert counts_all is not None
-        n_before = counts_all.sum(axis=1)
+        n_before = counts_all.sum(axis=0)
         put("n_negative_all", _sum_slots(counts_all, slots.negative))
         opens = _sum_slots(counts_all, slots.email_open).astype(float)
         clicks = _sum_slots(counts_all, slots.email_click).astype(float)
@@ -249,29 +250,29 @@ class EngagementFeatures(BaseEstimator):
             put("email_click_to_open", np.where(opens > 0, clicks / np.maximum(opens, 1.0), np.nan))
         put("unsubscribed", (_sum_slots(counts_all, slots.unsubscribe) > 0).astype(float))
         n_high_before = _sum_slots(counts_all, slots.high_intent)
-        del counts_all
+        del counts_all, counts
 
         # trend: last 7 days vs the 30 days before them
         lo7 = index.position(day - 7 * NS_PER_DAY)
         lo37 = index.position(day - 37 * NS_PER_DAY)
-        n7 = np.bincount(codes[lo7:], minlength=n_unique + 1)[:n_unique]
-        n37 = np.bincount(codes[lo37:lo7], minlength=n_unique + 1)[:n_unique]
+        n7 = np.bincount(codes[lo7:], minlength=rows)[:n_unique]
+        n37 = np.bincount(codes[lo37:lo7], minlength=rows)[:n_unique]
         put("trend_7_vs_30", (n7 + 1.0) / (n37 * 7.0 / 30.0 + 1.0))
 
         # decayed counts: every event weighs 0.5 ** (age / half-life)
-        weights = (index.t[:hi] - day).astype(np.float64)
+        weights = np.subtract(index.t[:hi], day).astype(np.float64)
         weights *= 1.0 / (float(self.half_life_days) * NS_PER_DAY)
         np.exp2(weights, out=weights)
-        decayed = np.bincount(key, weights=weights, minlength=n_bins).reshape(n_unique + 1, index.n_slots)[:n_unique]
+        decayed = np.bincount(key, weights=weights, minlength=n_bins).reshape(index.n_slots, rows)[:, :n_unique]
         del weights, key
-        put("decayed_events", decayed.sum(axis=1))
+        put("decayed_events", decayed.sum(axis=0))
         put("decayed_high_intent", _sum_slots(decayed, slots.high_intent))
         for t, name in enumerate(self.event_types_):
-            put(f"decayed_{name}", decayed[:, t])
+            put(f"decayed_{name}", decayed[t])
         del decayed
 
         # per-lead lookups at the end of each lead's "before day" prefix in the lead-major arrays
-        n30 = np.bincount(codes[index.position(day - 30 * NS_PER_DAY):], minlength=n_unique + 1)[:n_unique]
+        n30 = np.bincount(codes[index.position(day - 30 * NS_PER_DAY):], minlength=rows)[:n_unique]
         del codes
         stats = index.prefix_stats(dict_codes, n_before, n_high_before, n30)
         put("days_since_last_event", (day - stats["last"]) / NS_PER_DAY)
@@ -285,11 +286,12 @@ class EngagementFeatures(BaseEstimator):
 
 
 def _sum_slots(matrix: np.ndarray, slots: np.ndarray) -> np.ndarray:
+    """Sum of the rows `slots` of a slot-major (n_slots, n_leads) matrix."""
     if len(slots) == 0:
-        return np.zeros(matrix.shape[0], dtype=matrix.dtype)
+        return np.zeros(matrix.shape[1], dtype=matrix.dtype)
     if len(slots) == 1:
-        return matrix[:, slots[0]]
-    return matrix[:, slots].sum(axis=1)
+        return matrix[slots[0]]
+    return matrix[slots].sum(axis=0)
 
 
 def _no_event_row(names: Sequence[str]) -> np.ndarray:
@@ -390,35 +392,35 @@ class EventIndex:
         counts = np.bincount(self.lead, minlength=n_leads)
         self.seg_start = np.zeros(n_leads + 1, dtype=np.int64)
         np.cumsum(counts, out=self.seg_start[1:])
-        order = _lead_major_order(self.lead, n_leads)
+        order, lead_lm = _lead_major_order(self.lead, n_leads)
         t_lm = self.t[order]
         is_high = self.slots.is_high_intent[self.slot[order]]
         del order
         self.t_lm = t_lm
-        # segments: lead of each lead-major position, by run-length expansion (no gather from `order`)
-        lead_lm = np.repeat(np.arange(n_leads, dtype=np.int64), counts)
-        first_of_lead = np.zeros(n, dtype=bool)
-        first_of_lead[self.seg_start[:-1][counts > 0]] = True
-        day = t_lm // NS_PER_DAY
+        first_of_lead = np.ones(n, dtype=bool)
+        np.not_equal(lead_lm[1:], lead_lm[:-1], out=first_of_lead[1:])
+        position = np.arange(n, dtype=np.int64)
+        bucket = t_lm // NS_PER_DAY
         new_day = first_of_lead.copy()
-        new_day[1:] |= day[1:] != day[:-1]
+        new_day[1:] |= bucket[1:] != bucket[:-1]
         self.same_day_next = np.zeros(n, dtype=bool)  # the next event is the same lead's, on the same day
         self.same_day_next[:-1] = ~new_day[1:]
-        del day
-        self.distinct_days = _count_within(new_day, self.seg_start, counts)  # distinct days up to each event, within its lead
-        self.max_per_day = _running_max_of_runs(new_day, lead_lm)
+        self.distinct_days = _count_within(new_day, first_of_lead)  # distinct days so far, within the lead
+        self.max_per_day = _running_max_of_runs(new_day, lead_lm, position)
         del new_day
-        hour = t_lm // NS_PER_HOUR
+        np.floor_divide(t_lm, NS_PER_HOUR, out=bucket)
         new_hour = first_of_lead.copy()
-        new_hour[1:] |= hour[1:] != hour[:-1]
-        del hour
-        self.max_per_hour = _running_max_of_runs(new_hour, lead_lm)
-        del new_hour, first_of_lead
+        new_hour[1:] |= bucket[1:] != bucket[:-1]
+        del bucket
+        self.max_per_hour = _running_max_of_runs(new_hour, lead_lm, position)
+        del new_hour
         # the first-hour / first-day burst: a prefix of each lead's segment
-        first_t = np.repeat(t_lm[self.seg_start[:-1][counts > 0]], counts[counts > 0])
-        self.first_hour = np.bincount(lead_lm[t_lm < first_t + NS_PER_HOUR], minlength=n_leads)
-        self.first_day = np.bincount(lead_lm[t_lm < first_t + NS_PER_DAY], minlength=n_leads)
-        del first_t
+        first_t = t_lm[_forward_fill_index(first_of_lead, position)]
+        first_t += NS_PER_HOUR
+        self.first_hour = np.bincount(lead_lm[t_lm < first_t], minlength=n_leads)
+        first_t += NS_PER_DAY - NS_PER_HOUR
+        self.first_day = np.bincount(lead_lm[t_lm < first_t], minlength=n_leads)
+        del first_t, position, first_of_lead
         # high-intent events only, lead-major, for "last high-intent action"
         self.t_high_lm = t_lm[is_high]
         high_counts = np.bincount(lead_lm[is_high], minlength=n_leads)
@@ -458,39 +460,47 @@ class EventIndex:
         return out
 
 
-def _lead_major_order(lead: np.ndarray, n_leads: int) -> np.ndarray:
-    """Stable order by lead code (time order within a lead): one sort of (lead << bits | position) keys."""
+def _lead_major_order(lead: np.ndarray, n_leads: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stable order by lead code (time order within a lead) and the sorted lead codes, from one sort of
+    (lead << bits | position) keys."""
     n = len(lead)
     bits = max(int(n).bit_length(), 1)
     if int(n_leads).bit_length() + bits > 62:
-        return np.argsort(lead, kind="stable")
+        order = np.argsort(lead, kind="stable")
+        return order, lead[order].astype(np.int64)
     key = lead.astype(np.int64)
     key <<= bits
     key |= np.arange(n, dtype=np.int64)
     key.sort()
+    sorted_leads = key >> bits
     key &= (1 << bits) - 1
-    return key
+    return key, sorted_leads
 
 
-def _count_within(flags: np.ndarray, seg_start: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Running count of True flags within each segment (consecutive segments starting at `seg_start`)."""
+def _forward_fill_index(starts: np.ndarray, position: np.ndarray) -> np.ndarray:
+    """For every element, the position of the latest True in `starts` at or before it (starts[0] is True)."""
+    out = np.where(starts, position, 0)
+    np.maximum.accumulate(out, out=out)
+    return out
+
+
+def _count_within(flags: np.ndarray, first_of_lead: np.ndarray) -> np.ndarray:
+    """Running count of True `flags` within each lead (flags are True at every lead's first element)."""
     running = np.cumsum(flags, dtype=np.int64)
-    nonempty = counts > 0
-    starts = seg_start[:-1][nonempty]
-    base = running[starts] - flags[starts]
-    running -= np.repeat(base, counts[nonempty])
+    base = np.where(first_of_lead, running - 1, 0)
+    np.maximum.accumulate(base, out=base)  # running is non-decreasing, so this forward-fills the lead's base
+    running -= base
     return running.astype(np.int32)
 
 
-def _running_max_of_runs(new_run: np.ndarray, lead_lm: np.ndarray) -> np.ndarray:
+def _running_max_of_runs(new_run: np.ndarray, lead_lm: np.ndarray, position: np.ndarray) -> np.ndarray:
     """Within each lead, the running maximum of the run lengths so far (a run = same lead and same bucket)."""
-    n = len(new_run)
-    run_start = np.flatnonzero(new_run)
-    if n == 0:
+    if len(new_run) == 0:
         return np.zeros(0, dtype=np.int32)
-    lengths = np.diff(np.append(run_start, n))
-    pos_in_run = np.arange(1, n + 1, dtype=np.int64) - np.repeat(run_start, lengths)
-    packed = (lead_lm << 32) | pos_in_run  # leads ascend, so a global running max stays within each lead
+    packed = _forward_fill_index(new_run, position)
+    np.subtract(position, packed, out=packed)
+    packed += 1  # 1-based position within the run
+    packed |= lead_lm << 32  # leads ascend, so a global running max stays within each lead
     np.maximum.accumulate(packed, out=packed)
     packed &= 0xFFFFFFFF
     return packed.astype(np.int32)

@@ -1,10 +1,13 @@
 """Lead-quality (spam and junk) flags from the profile: email, names, phone, duplicates."""
 from __future__ import annotations
 
+import functools
 import re
 
 import numpy as np
 import pandas as pd
+
+from collections.abc import Callable
 
 from features.metadata import FeatureInfo
 
@@ -32,10 +35,30 @@ def is_typo_of_free_mail(domain: object) -> bool:
     Undeliverable rather than throw-away, so they are flagged as invalid email, not as disposable."""
     if not isinstance(domain, str) or domain in FREE_MAIL:
         return False
-    return any(_within_one_edit(domain, real) for real in FREE_MAIL)
+    deletions, swaps, substitutions = _free_mail_edits()
+    if domain in deletions or domain in swaps:  # a letter dropped, or two neighbours swapped
+        return True
+    n = len(domain)
+    if any(domain[:i] + "\0" + domain[i + 1:] in substitutions for i in range(n)):  # a letter replaced
+        return True
+    return any(domain[:i] + domain[i + 1:] in FREE_MAIL for i in range(n))  # a letter added
+
+
+@functools.lru_cache(maxsize=1)
+def _free_mail_edits() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The free-mail domains with one letter dropped, two neighbours swapped, one letter wildcarded (NUL)."""
+    deletions, swaps, substitutions = set(), set(), set()
+    for d in FREE_MAIL:
+        for i in range(len(d)):
+            deletions.add(d[:i] + d[i + 1:])
+            substitutions.add(d[:i] + "\0" + d[i + 1:])
+            if i + 1 < len(d):
+                swaps.add(d[:i] + d[i + 1] + d[i] + d[i + 2:])
+    return frozenset(deletions), frozenset(swaps), frozenset(substitutions)
 
 
 def _within_one_edit(a: str, b: str) -> bool:
+    """Reference definition of 'one edit or one swap of neighbours apart' (is_typo_of_free_mail is a fast form)."""
     if abs(len(a) - len(b)) > 1:
         return False
     if len(a) == len(b):
@@ -45,6 +68,14 @@ def _within_one_edit(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
 
 
+# Throw-away services whose name says what they are: the maintained blocklist lags behind their many mirror
+# domains (tempmail.com, tempmail.net, trashmail.xyz ...), so a domain label containing one of these words
+# counts as disposable too.
+DISPOSABLE_WORDS = ("tempmail", "temp-mail", "trashmail", "throwaway", "mailinator", "guerrillamail", "10minutemail",
+                    "yopmail", "fakeinbox", "spambox", "burnermail", "disposablemail")
+
+
+@functools.lru_cache(maxsize=1)
 def disposable_domains() -> frozenset[str]:
     """The maintained blocklist from the `disposable-email-domains` package, if installed."""
     try:
@@ -52,6 +83,14 @@ def disposable_domains() -> frozenset[str]:
     except ImportError:  # pragma: no cover - the package is a runtime dependency
         return frozenset({"mailinator.com", "guerrillamail.com", "10minutemail.com", "yopmail.com", "tempmail.com"})
     return frozenset(blocklist)
+
+
+def is_disposable_domain(domain: object, disposable: frozenset[str] | None = None) -> bool:
+    """On the blocklist, or named like a throw-away service (see DISPOSABLE_WORDS)."""
+    if not isinstance(domain, str):
+        return False
+    disposable = disposable if disposable is not None else disposable_domains()
+    return domain in disposable or any(word in domain for word in DISPOSABLE_WORDS)
 
 
 QUALITY_FLAGS = [
@@ -78,10 +117,19 @@ def quality_info() -> dict[str, FeatureInfo]:
 
 
 def email_parts(emails: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Local part (before the first @) and domain (after the last @; the whole text without @), trimmed and
+    lower-cased; Arrow string kernels, no Python objects."""
     text = emails.astype("string").str.strip().str.lower()
-    local = text.str.split("@").str[0]
-    domain = text.str.split("@").str[-1]
+    local = text.str.replace(r"@.*$", "", regex=True)
+    domain = text.str.replace(r"^.*@", "", regex=True)
     return local, domain
+
+
+def _per_unique(values: pd.Series, func: Callable[[object], bool]) -> np.ndarray:
+    """func applied to each distinct value once (lead tables repeat names and domains), as a bool array."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mapped = np.fromiter((bool(func(u)) for u in uniques), dtype=bool, count=len(uniques))
+    return np.append(mapped, bool(func(None)))[codes]
 
 
 def is_gibberish(name: object) -> bool:
@@ -109,50 +157,60 @@ def phone_invalid(phones: pd.Series) -> pd.Series:
     """Phone numbers with too few digits or a single repeated digit (missing is not invalid)."""
     text = phones.astype("string")
     digits = text.str.replace(r"\D", "", regex=True)
-    bad = (digits.str.len() < 7) | (digits.str.len() > 15) | digits.str.fullmatch(r"(\d)\1+").fillna(False)
+    repeated = digits.str.match(r"^(?:0+|1+|2+|3+|4+|5+|6+|7+|8+|9+)$").fillna(False)
+    bad = (digits.str.len() < 7) | (digits.str.len() > 15) | repeated
     return (bad & text.notna()).fillna(False).astype(bool)
 
 
 def quality_flags(leads: pd.DataFrame, disposable: frozenset[str] | None = None) -> pd.DataFrame:
-    """One boolean column per quality flag plus `junk_flag` (the lead should not reach sales)."""
-    disposable = disposable if disposable is not None else disposable_domains()
+    """One boolean column per quality flag plus `junk_flag` (the lead should not reach sales, judged from
+    the profile alone; LeadFeatureBuilder adds the engagement evidence, see `junk_rule`).
+
+    String work runs on Arrow kernels or once per distinct value (names and domains repeat), so a million
+    leads take a few seconds."""
     n = len(leads)
     empty = pd.Series([pd.NA] * n, index=leads.index, dtype="string")
     email = leads["email"].astype("string") if "email" in leads else empty
     local, domain = email_parts(email)
-    valid = email.str.strip().str.match(EMAIL_RE).fillna(False).astype(bool)
+    valid = email.str.strip().str.match(EMAIL_RE.pattern).fillna(False).to_numpy(dtype=bool)
     flags = pd.DataFrame(index=leads.index)
     flags["email_missing"] = email.isna().to_numpy()
-    typo = domain.map(is_typo_of_free_mail, na_action="ignore").fillna(False).to_numpy(dtype=bool)
-    flags["email_invalid"] = (~valid & email.notna()).to_numpy() | typo
-    flags["free_mail"] = (domain.isin(FREE_MAIL) & valid).fillna(False).to_numpy(dtype=bool)
-    flags["disposable_email"] = (domain.isin(disposable) & valid).fillna(False).to_numpy(dtype=bool) & ~typo
-    flags["role_address"] = (local.isin(ROLE_LOCALS) & valid).fillna(False).to_numpy(dtype=bool)
+    typo = _per_unique(domain, is_typo_of_free_mail)
+    flags["email_invalid"] = (~valid & email.notna().to_numpy()) | typo
+    free = domain.isin(FREE_MAIL).fillna(False).to_numpy(dtype=bool)
+    flags["free_mail"] = free & valid
+    throwaway = _per_unique(domain, functools.partial(is_disposable_domain, disposable=disposable))
+    flags["disposable_email"] = throwaway & valid & ~typo
+    flags["role_address"] = local.isin(ROLE_LOCALS).fillna(False).to_numpy(dtype=bool) & valid
     if "company_domain" in leads:
         company = leads["company_domain"].astype("string").str.strip().str.lower().str.removeprefix("www.")
-        mismatch = valid & company.notna() & ~domain.isin(FREE_MAIL) & (domain != company)
-        flags["domain_mismatch"] = mismatch.fillna(False).to_numpy(dtype=bool)
+        differs = (domain != company).fillna(False).to_numpy(dtype=bool)
+        flags["domain_mismatch"] = valid & company.notna().to_numpy() & ~free & differs
     else:
         flags["domain_mismatch"] = False
     names = [leads[c] for c in ("first_name", "last_name") if c in leads]
     gib = np.zeros(n, dtype=bool)
     test = np.zeros(n, dtype=bool)
     for col in names:
-        values = col.astype("object")
-        gib |= values.map(is_gibberish).to_numpy(dtype=bool)
-        test |= values.map(lambda v: isinstance(v, str) and v.strip().lower() in TEST_WORDS).to_numpy(dtype=bool)
+        gib |= _per_unique(col, is_gibberish)
+        test |= _per_unique(col, lambda v: isinstance(v, str) and v.strip().lower() in TEST_WORDS)
     test |= local.isin(TEST_WORDS).fillna(False).to_numpy(dtype=bool)
     if len(names) == 2:
-        pairs = zip(names[0].astype("string").str.strip().str.lower(), names[1].astype("string").str.strip().str.lower())
-        test |= np.array([pair in FAKE_FULL_NAMES for pair in pairs], dtype=bool)
+        first, last = (c.astype("string").str.strip().str.lower() for c in names)
+        pairs = first + "\0" + last
+        test |= pairs.isin({f"{a}\0{b}" for a, b in FAKE_FULL_NAMES}).fillna(False).to_numpy(dtype=bool)
     flags["gibberish_name"] = gib
     flags["test_entry"] = test
     flags["invalid_phone"] = phone_invalid(leads["phone"]).to_numpy() if "phone" in leads else False
     flags["duplicate_email"] = _duplicate_of_earlier(email, leads.get("created_at"))
-    flags["junk_flag"] = (
-        flags["disposable_email"] | flags["test_entry"] | (flags["gibberish_name"] & (flags["invalid_phone"] | flags["free_mail"]))
-    )
+    flags["junk_flag"] = profile_junk(flags)
     return flags.astype(bool)
+
+
+def profile_junk(flags: pd.DataFrame) -> pd.Series:
+    """Junk from the profile alone: a throw-away address, a test entry, or a fake-looking name together with
+    a free-mail address or an invalid phone number."""
+    return flags["disposable_email"] | flags["test_entry"] | (flags["gibberish_name"] & (flags["invalid_phone"] | flags["free_mail"]))
 
 
 def _duplicate_of_earlier(email: pd.Series, created_at: pd.Series | None) -> np.ndarray:

@@ -579,7 +579,7 @@ def folder_state(folder: Path) -> dict[str, bytes]:
 
 
 def champion_state(trained: Trained) -> tuple[str, str, int]:
-    client = MlflowClient(trained.uri)
+    client = MlflowClient(trained.uri, registry_uri=trained.uri)
     versions = client.search_model_versions("name='lead-scorer'")
     return (client.get_model_version_by_alias("lead-scorer", "champion").version,
             client.get_model_version_by_alias("lead-scorer", "challenger").version, len(versions))
@@ -609,8 +609,8 @@ def make_base(world: Path, root: Path) -> Base:
 def corpus(world: Path, trained: Trained, tmp_path_factory: pytest.TempPathFactory) -> Corpus:
     root = tmp_path_factory.mktemp("bad_inputs")
     base = make_base(world, root)
-    runs = MlflowClient(trained.uri).search_runs(
-        [MlflowClient(trained.uri).get_experiment_by_name("lead-scoring").experiment_id], "tags.model_name = 'logreg'")
+    client = MlflowClient(trained.uri, registry_uri=trained.uri)
+    runs = client.search_runs([client.get_experiment_by_name("lead-scoring").experiment_id], "tags.model_name = 'logreg'")
     base.logreg_uri = f"runs:/{runs[0].info.run_id}/model"
     champion_before = champion_state(trained)
     ctxs, calls, before = {}, {}, {}
@@ -678,7 +678,7 @@ SAFETY = """
 | SIGKILL inside the atomic write (data written, not yet renamed; fault injection) | `leadscore predict` | same: the O_TMPFILE inode vanishes with the process |
 | SIGTERM inside the atomic write | `leadscore predict` | exit 143, one line `leadscore: interrupted (SIGTERM); no output was replaced`, same |
 | SIGKILL while building examples / while training / just before the gate records (fault injection) | `leadscore retrain` | SQLite `integrity_check` ok, `champion` unchanged and loads, no temp files |
-| every e-mail, phone (>= 9 digits) and full name of the 2,000 input leads | `leadscore retrain` + `predict` | none in mlflow.db or any artifact (regex tokens per file, set lookups) |
+| every e-mail, phone (>= 9 digits, >= 3 distinct digits) and full name of the 2,000 input leads | `leadscore retrain` + `predict` | none in mlflow.db or any artifact (regex tokens per file, set lookups) |
 """
 
 

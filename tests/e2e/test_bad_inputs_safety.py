@@ -90,7 +90,8 @@ def registry(trained: Trained, tmp_path_factory: pytest.TempPathFactory) -> Trai
 
 
 def registry_state(uri: str) -> dict[str, str]:
-    client = MlflowClient(uri)
+    # explicit registry_uri: MlflowClient otherwise follows a process-global mlflow.set_registry_uri()
+    client = MlflowClient(uri, registry_uri=uri)
     return {"champion": client.get_model_version_by_alias("lead-scorer", "champion").version}
 
 
@@ -98,9 +99,9 @@ def assert_registry_intact(reg: Trained, champion: str) -> None:
     with sqlite3.connect(reg.workdir / "mlflow.db") as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert registry_state(reg.uri)["champion"] == champion
-    mlflow.set_tracking_uri(reg.uri)
-    mlflow.set_registry_uri(reg.uri)
-    model = mlflow.pyfunc.load_model("models:/lead-scorer@champion")
+    # load the champion's files without touching mlflow's process-global URIs (other tests rely on them)
+    location = MlflowClient(reg.uri, registry_uri=reg.uri).get_model_version_download_uri("lead-scorer", champion)
+    model = mlflow.pyfunc.load_model(location)
     assert model.unwrap_python_model().scorer is not None
 
 

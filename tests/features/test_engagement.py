@@ -286,3 +286,78 @@ def test_empty_event_log_gives_no_activity_rows(fitted: EngagementFeatures) -> N
     assert out.shape == (2, len(fitted.feature_names_out_))
     assert (out["n_events_all"] == 0).all()
     assert out["days_since_last_event"].isna().all()
+
+
+# ------------------------------------------------------------------------------------------------
+# Burst and per-day / per-hour statistics against a brute-force reference
+# ------------------------------------------------------------------------------------------------
+def _brute_force(events: pd.DataFrame, lead: str, as_of: pd.Timestamp) -> dict[str, float]:
+    ts = events.loc[(events["lead_id"] == lead) & (events["timestamp"] < as_of), "timestamp"].sort_values()
+    if ts.empty:
+        return {"events_first_hour": 0, "events_first_day": 0, "max_events_one_hour": 0, "max_events_one_day": 0,
+                "active_days_30": 0}
+    first = ts.iloc[0]
+    window = ts[ts >= as_of - pd.Timedelta(days=30)]
+    return {
+        "events_first_hour": int((ts < first + pd.Timedelta(hours=1)).sum()),
+        "events_first_day": int((ts < first + pd.Timedelta(days=1)).sum()),
+        "max_events_one_hour": int(ts.dt.floor("h").value_counts().max()),
+        "max_events_one_day": int(ts.dt.floor("D").value_counts().max()),
+        "active_days_30": int(window.dt.floor("D").nunique()),
+    }
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_burst_and_daily_statistics_match_brute_force(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2025-01-01")
+    leads = [f"L{i}" for i in range(12)]
+    base = _random_log(rng, leads, 300, start, start + pd.Timedelta(days=90))
+    # bursts: many events within seconds or minutes, some straddling an hour or a day boundary
+    bursts = []
+    for i, at in enumerate([start + pd.Timedelta(days=3, hours=10, minutes=58), start + pd.Timedelta(days=20, hours=23, minutes=59),
+                            start + pd.Timedelta(days=40)]):
+        n = int(rng.integers(5, 30))
+        gaps = pd.to_timedelta(np.cumsum(rng.uniform(0.5, 20.0, n)), unit="s")
+        bursts.append(pd.DataFrame({"lead_id": leads[i], "timestamp": (at + gaps).astype("datetime64[ns]"),
+                                    "event_type": "page_view"}))
+    events = pd.concat([base, *bursts], ignore_index=True).sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    eng = EngagementFeatures(min_type_count=5).fit(events)
+    rows = pd.DataFrame({"lead_id": np.repeat(leads, 4),
+                         "as_of": np.tile([start + pd.Timedelta(days=d, hours=h) for d, h in ((4, 0), (21, 0), (40, 0.01), (95, 7))], 12)})
+    rows["as_of"] = rows["as_of"].astype("datetime64[ns]")
+    out = eng.transform(events, rows["lead_id"], rows["as_of"])
+    for i, row in rows.iterrows():
+        expected = _brute_force(events, row["lead_id"], row["as_of"])
+        got = {k: out.loc[i, k] for k in expected}
+        assert got == expected, (row["lead_id"], row["as_of"])
+
+
+def test_bot_burst_at_signup_is_visible_in_first_hour_only() -> None:
+    """30 events within a minute at signup, then one a week later: 30 in the first hour / day, 31 in total."""
+    burst = [T - pd.Timedelta(days=10) + pd.Timedelta(seconds=2 * i) for i in range(30)]
+    events = pd.DataFrame({"lead_id": ["B"] * 31, "timestamp": [*burst, T - pd.Timedelta(days=3)],
+                           "event_type": ["page_view"] * 31})
+    out = EngagementFeatures(event_types=["page_view"]).fit(events).transform(events, pd.Series(["B"]), T).iloc[0]
+    assert (out["events_first_hour"], out["events_first_day"], out["max_events_one_hour"], out["n_events_all"]) == (30, 30, 30, 31)
+    info = EngagementFeatures(event_types=["page_view"]).fit(events).feature_info()
+    assert info["events_first_hour"].describe(30.0) == "30 activities within an hour of the first one"
+
+
+def test_index_is_reused_for_the_same_frame_and_rebuilt_for_another() -> None:
+    from features import engagement
+
+    events = _events()
+    eng = EngagementFeatures(event_types=TYPES).fit(events)
+    engagement.clear_index_cache()
+    first = eng.transform(events, pd.Series(["A", "D"]), T)
+    cached = engagement._CACHE.get("index")
+    assert cached is not None
+    again = eng.transform(events, pd.Series(["A", "D"]), T)
+    assert engagement._CACHE.get("index") is cached
+    pd.testing.assert_frame_equal(first, again)
+    other = events.copy()
+    other.loc[len(other)] = ["A", T - pd.Timedelta(days=1), "page_view"]
+    changed = eng.transform(other, pd.Series(["A", "D"]), T)
+    assert engagement._CACHE.get("index") is not cached
+    assert changed.loc[0, "n_events_all"] == first.loc[0, "n_events_all"] + 1
