@@ -119,11 +119,13 @@ def _history(cfg: Config) -> list[dict[str, Any]]:
 
 
 def manual_promote(cfg: Config, version: str, reason: str) -> dict[str, Any]:
+    tracking.setup(cfg)
     name = cfg.mlflow.registered_model
     try:
         MlflowClient().get_model_version(name, str(version))
-    except Exception:  # noqa: BLE001
-        raise LeadscoreError(f"models:/{name}/{version}: no such registered version") from None
+    except Exception as exc:  # noqa: BLE001
+        cause = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+        raise LeadscoreError(f"models:/{name}/{version}: no such registered version ({cause})") from None
     out = move_champion(cfg, version, "manual", reason)
     MlflowClient().set_model_version_tag(name, str(version), "gate.decision", "promoted (manual)")
     return out
@@ -131,6 +133,7 @@ def manual_promote(cfg: Config, version: str, reason: str) -> dict[str, Any]:
 
 def rollback(cfg: Config, reason: str) -> dict[str, Any]:
     """Champion goes back to the version that held it before the current one."""
+    tracking.setup(cfg)
     history = _history(cfg)
     current = tracking.alias_version(cfg.mlflow.registered_model, tracking.CHAMPION)
     previous = next((h["previous"] for h in reversed(history) if h["version"] == current and h["previous"]), None)

@@ -84,3 +84,25 @@ def run_cli_many(calls: dict[str, dict], workers: int | None = None) -> dict[str
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = {key: pool.submit(lambda kw: run_cli(*kw.pop("args"), **kw), dict(kwargs)) for key, kwargs in calls.items()}
         return {key: future.result() for key, future in futures.items()}
+
+
+FAST = {"models": {"points": {"enabled": False}, "points_suggested": {"enabled": False},
+                   "logreg": {"C": 0.1}, "lightgbm": {"search_budget": 1}},
+        # a 2,000-lead world has small, noisy test periods: floors that such a world can pass
+        "promotion": {"min_test_roc_auc": 0.55, "max_test_ece": 0.1}}
+
+
+def write_config(folder: Path, overrides: dict | None = None) -> Path:
+    """The default config with FAST settings (no search, fixed C, no points) and `overrides`."""
+    import yaml
+
+    cfg = yaml.safe_load((REPO / "configs/default.yaml").read_text())
+    for section, values in {**FAST, **(overrides or {})}.items():
+        for key, value in values.items():
+            cfg.setdefault(section, {})[key] = value if not isinstance(value, dict) else {**cfg[section].get(key, {}), **value}
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    (folder / "scoring_rules.yaml").write_text((REPO / "configs/scoring_rules.yaml").read_text())
+    return path
+
+

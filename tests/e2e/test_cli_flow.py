@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tests.conftest import REPO, Trained, run_cli
+from tests.conftest import Trained, run_cli, write_config
 
 METRICS = ("roc_auc", "pr_auc", "log_loss", "brier", "ece", "lift_at_10", "ks")
 SCORE_COLUMNS = ["lead_id", "as_of", "probability", "score", "grade", "fit_score", "engagement_score",
@@ -59,7 +59,7 @@ def test_mlflow_layout_parent_and_child_runs(trained: Trained):
 
 
 def test_registry_aliases_point_at_the_best_model(trained: Trained):
-    client = MlflowClient(trained.uri)
+    client = MlflowClient(tracking_uri=trained.uri, registry_uri=trained.uri)
     champion = client.get_model_version_by_alias("lead-scorer", "champion")
     challenger = client.get_model_version_by_alias("lead-scorer", "challenger")
     assert champion.version == challenger.version
@@ -120,8 +120,9 @@ def test_personal_data_never_reaches_the_tracking_store(trained: Trained, scores
 
 
 def test_demo_runs_end_to_end(tmp_path):
+    # the default config's search is exercised by the `trained` fixture; the demo test checks the flow
     result = run_cli("demo", "--workdir", str(tmp_path / "demo"), "--leads", "2000", "--config",
-                     str(REPO / "configs/default.yaml"), cwd=tmp_path)
+                     str(write_config(tmp_path)), cwd=tmp_path)
     assert result.code == 0, result.stderr
     scores = pd.read_parquet(tmp_path / "demo" / "scores.parquet")
     assert list(scores.columns) == SCORE_COLUMNS
@@ -129,9 +130,14 @@ def test_demo_runs_end_to_end(tmp_path):
     assert "Hottest leads" in result.stdout
     assert (tmp_path / "demo" / "mlflow.db").exists()
     uri = f"sqlite:///{tmp_path / 'demo' / 'mlflow.db'}"
-    client = MlflowClient(uri)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     assert str(client.get_model_version_by_alias("lead-scorer", "champion").version) == "1"
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    model = mlflow.pyfunc.load_model("models:/lead-scorer@champion")
-    assert model.metadata.run_id
+    before = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    try:
+        mlflow.set_tracking_uri(uri)
+        mlflow.set_registry_uri(uri)
+        model = mlflow.pyfunc.load_model("models:/lead-scorer@champion")
+        assert model.metadata.run_id
+    finally:  # process-global settings: later tests must not read this registry
+        mlflow.set_tracking_uri(before[0])
+        mlflow.set_registry_uri(before[1])

@@ -7,27 +7,9 @@ import time
 
 import pandas as pd
 import pytest
-import yaml
 from mlflow.tracking import MlflowClient
 
-from tests.conftest import CLI, REPO, run_cli
-
-FAST = {"models": {"points": {"enabled": False}, "points_suggested": {"enabled": False},
-                   "logreg": {"C": 0.1}, "lightgbm": {"search_budget": 1}},
-        # a 2,000-lead world has small, noisy test periods: floors that such a world can pass
-        "promotion": {"min_test_roc_auc": 0.55, "max_test_ece": 0.1}}
-
-
-def write_config(folder, overrides=None):
-    cfg = yaml.safe_load((REPO / "configs/default.yaml").read_text())
-    for section, values in {**FAST, **(overrides or {})}.items():
-        for key, value in values.items():
-            cfg.setdefault(section, {})[key] = value if not isinstance(value, dict) else {**cfg[section].get(key, {}), **value}
-    path = folder / "config.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    (folder / "scoring_rules.yaml").write_text((REPO / "configs/scoring_rules.yaml").read_text())
-    return path
-
+from tests.conftest import CLI, run_cli, write_config
 
 def cut_world(world, folder, until):
     """The sample world as it was known at `until` (an earlier nightly run)."""
@@ -56,8 +38,13 @@ def registry(world, tmp_path_factory):
     return {"root": root, "env": env, "config": config, "first": first.json(), "second": second.json()}
 
 
+def client(registry):
+    uri = registry["env"]["MLFLOW_TRACKING_URI"]
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)  # never the process-global registry
+
+
 def champion(registry):
-    return str(MlflowClient(registry["env"]["MLFLOW_TRACKING_URI"]).get_model_version_by_alias("lead-scorer", "champion").version)
+    return str(client(registry).get_model_version_by_alias("lead-scorer", "champion").version)
 
 
 def test_first_model_becomes_champion_and_second_night_is_judged_on_the_latest_period(registry):
@@ -68,7 +55,7 @@ def test_first_model_becomes_champion_and_second_night_is_judged_on_the_latest_p
     ours, theirs = second["challenger_metrics"]["test_roc_auc"], second["champion_metrics"]["roc_auc"]
     assert second["decision"] == ("promoted" if ours > theirs else "kept")
     assert champion(registry) == (second["challenger_version"] if ours > theirs else first["challenger_version"])
-    version = MlflowClient(registry["env"]["MLFLOW_TRACKING_URI"]).get_model_version("lead-scorer", second["challenger_version"])
+    version = client(registry).get_model_version("lead-scorer", second["challenger_version"])
     assert version.tags["gate.decision"] == second["decision"]
 
 

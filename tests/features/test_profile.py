@@ -136,3 +136,90 @@ def test_transform_resets_index(fitted: ProfileFeatures, leads: pd.DataFrame) ->
     out = fitted.transform(shuffled)
     assert list(out.index) == [0, 1, 2, 3]
     assert out["title_seniority"].iloc[0] == "vp"
+
+
+# ------------------------------------------------------------------------------------------------
+# Ideal customer profile and BANT
+# ------------------------------------------------------------------------------------------------
+def _icp_leads() -> pd.DataFrame:
+    return pd.DataFrame({
+        "lead_id": ["a", "b", "c", "d"],
+        "job_title": ["VP Sales", "Software Engineer", None, "CEO"],
+        "employees": pd.array([250, 5, None, 1200], dtype="Int64"),
+        "industry": [" software ", "Retail", None, "Fintech"],
+        "country": ["US", "India", None, "Germany"],
+        "budget": ["yes", "no", None, "Yes"],
+        "authority": ["yes", "no", None, "no"],
+        "need": ["high", "low", None, "medium"],
+        "timeline": ["<3 months", ">12 months", None, "3-6 months"],
+    })
+
+
+def test_icp_flags_and_match_share() -> None:
+    leads = _icp_leads()
+    p = ProfileFeatures().fit(leads)
+    out = p.transform(leads)
+    assert out["icp_industry"].tolist() == [1.0, 0.0, 0.0, 1.0]     # trimmed, case-insensitive
+    assert out["icp_company_size"].tolist() == [1.0, 0.0, 0.0, 1.0]  # 200-999 and 1000-4999 bands
+    assert out["icp_country"].tolist() == [1.0, 0.0, 0.0, 1.0]       # 'US' is an alias of United States
+    assert out["icp_seniority"].tolist() == [1.0, 0.0, 0.0, 1.0]     # vp, individual, unknown, owner_founder
+    assert out["icp_match"].tolist() == [1.0, 0.0, 0.0, 1.0]
+    info = p.feature_info()
+    assert info["icp_match"].group == "fit" and info["icp_country"].kind == "flag"
+    assert info["icp_country"].describe(1.0) == "Country in the ideal customer profile: yes"
+
+
+def test_icp_from_config_and_criteria_switched_off() -> None:
+    leads = _icp_leads()
+    p = ProfileFeatures(icp={"industries": ["Retail"], "countries": [], "size_bands": ["1-9"]}).fit(leads)
+    names = list(p.feature_names_out_)
+    assert "icp_country" not in names and {"icp_industry", "icp_company_size", "icp_seniority", "icp_match"} <= set(names)
+    out = p.transform(leads)
+    assert out["icp_industry"].tolist() == [0.0, 1.0, 0.0, 0.0]
+    # lead b: Retail and 1-9 employees, but an individual contributor: 2 of 3 criteria
+    assert out["icp_match"].tolist() == pytest.approx([1 / 3, 2 / 3, 0.0, 1 / 3])
+
+
+def test_icp_criterion_dropped_with_its_excluded_source_column() -> None:
+    leads = _icp_leads()
+    p = ProfileFeatures(exclude=["country", "job_title"]).fit(leads)
+    assert "icp_country" not in p.feature_names_out_ and "icp_seniority" not in p.feature_names_out_
+    assert "icp_industry" in p.feature_names_out_
+
+
+def test_bant_score_counts_positive_answers() -> None:
+    leads = _icp_leads()
+    out = ProfileFeatures().fit(leads).transform(leads)
+    # a: yes, yes, high, <3 months -> 4; b: none; c: unanswered; d: budget yes and 3-6 months -> 2
+    assert out["bant_score"].tolist() == [4.0, 0.0, 0.0, 2.0]
+    info = ProfileFeatures().fit(leads).feature_info()["bant_score"]
+    assert info.group == "fit" and info.describe(2.0).startswith("2 of the BANT answers positive")
+
+
+def test_bant_needs_its_columns() -> None:
+    leads = _icp_leads().drop(columns=["budget", "authority", "need", "timeline"])
+    assert "bant_score" not in ProfileFeatures().fit(leads).feature_names_out_
+
+
+@pytest.mark.parametrize(("text", "months"), [
+    ("<3 months", 3.0), ("3-6 months", 6.0), ("6-12 months", 12.0), (">12 months", 12.5), ("12+ months", 12.5),
+    ("within 90 days", 3.0), ("2 weeks", 12 / 52 * 2), ("next year", 24.0), ("ASAP", 0.0), ("this quarter", 3.0),
+    ("1-2 years", 24.0),
+])
+def test_timeline_months(text: str, months: float) -> None:
+    from features.profile import timeline_months
+
+    assert timeline_months(text) == pytest.approx(months)
+
+
+def test_timeline_unreadable_is_not_positive() -> None:
+    from features.profile import timeline_months
+
+    assert np.isnan(timeline_months("soon-ish")) and np.isnan(timeline_months(None))
+
+
+def test_config_icp_defaults_match_the_feature_defaults() -> None:
+    from features.profile import DEFAULT_ICP
+    from pipeline.config import Config
+
+    assert Config().features.icp.model_dump() == DEFAULT_ICP
