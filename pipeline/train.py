@@ -300,8 +300,12 @@ def select_best(fitted: dict[str, FittedModel], metric: str) -> str:
 
 
 def register(cfg: Config, best: FittedModel, fingerprint: str) -> str:
+    from importlib.metadata import version as package_version
+
+    from pipeline.retrain import code_fingerprint
+
     tags = {"model_name": best.name, "config_hash": cfg.fingerprint(), "data_fingerprint": fingerprint,
-            "source_run_id": best.run_id, **{k: f"{v:.4f}" for k, v in best.metrics.items() if k.startswith("test_")}}
+            "code_version": f"{package_version('leadscore')}+{code_fingerprint()}", "source_run_id": best.run_id, **{k: f"{v:.4f}" for k, v in best.metrics.items() if k.startswith("test_")}}
     version = mlflow.register_model(best.model_uri, cfg.mlflow.registered_model, tags=tags)
     return str(version.version)
 

@@ -65,6 +65,7 @@ def test_registry_aliases_point_at_the_best_model(trained: Trained):
     assert champion.version == challenger.version
     assert champion.tags["model_name"] == trained.summary["best"]
     assert champion.tags["gate.decision"] == "promoted"
+    assert {"data_fingerprint", "config_hash", "code_version", "test_roc_auc"} <= set(champion.tags)
 
 
 @pytest.fixture(scope="module")
