@@ -16,6 +16,9 @@ Contenders
               aggregations, group_by(lead, day) and group_by(lead, hour) for the per-day / per-hour figures,
               joined onto the leads.
 * duckdb      the same as SQL (FILTER aggregates, the same two extra group-bys) on tables loaded from Parquet.
+* polars-core, duckdb-core
+              the same without the per-day / per-hour figures and the first-hour / first-day bursts (122 of the
+              127 engagement features: the windowed per-type counts, totals, recency, trend and decayed counts).
 * pandas      a plain pandas groupby formulation of the windowed per-type counts, recency and decayed counts
               (a subset: no per-day / per-hour figures), for reference.
 
@@ -42,7 +45,7 @@ HALF_LIFE = 14.0
 HIGH_INTENT = ("pricing_page_view", "demo_request", "free_trial_signup", "contact_sales")
 NEGATIVE = ("unsubscribe", "careers_page_view", "email_bounce")
 MIN_TYPE_COUNT = 20
-CONTENDERS = ("builder", "engagement", "polars", "duckdb", "pandas")
+CONTENDERS = ("builder", "engagement", "polars", "duckdb", "polars-core", "duckdb-core", "pandas")
 
 
 def rss_mib() -> float:
@@ -116,10 +119,11 @@ def _types(counts: dict[str, int]) -> list[str]:
     return sorted(t for t, c in counts.items() if c >= MIN_TYPE_COUNT)
 
 
-def run_polars(data: Path, as_of, sample):  # noqa: ANN001, ANN201
-    """Two stages: group_by(lead, type) with the window counts and decayed sums, then pivot the types into
-    columns and sum them per lead; group_by(lead, day) and (lead, hour) for the per-day / per-hour figures and
-    a join of each lead's first timestamp for the first-hour / first-day bursts."""
+def run_polars(data: Path, as_of, sample, core: bool = False):  # noqa: ANN001, ANN201
+    """Two stages: group_by(lead, type) with the window counts and decayed sums, then one column block per type
+    (lazy left joins: 3-4x faster than DataFrame.pivot here) and the category totals per lead;
+    group_by(lead, day) and (lead, hour) for the per-day / per-hour figures and a join of each lead's first
+    timestamp for the first-hour / first-day bursts (not in the `core` variant)."""
     import polars as pl
 
     t0 = time.perf_counter()
@@ -137,7 +141,8 @@ def run_polars(data: Path, as_of, sample):  # noqa: ANN001, ANN201
     day_ns = 86_400 * 10**9
     ts, age = pl.col("timestamp"), pl.col("age")
     e = (events.lazy().filter(ts < T)
-         .with_columns(age=(T - ts).dt.total_nanoseconds().cast(pl.Float64) / day_ns))
+         .with_columns(pl.col("event_type").cast(pl.Categorical),
+                       age=(T - ts).dt.total_nanoseconds().cast(pl.Float64) / day_ns))
     labels = [*map(str, WINDOWS), "all"]
     # stage 1: per (lead, type)
     per_type = e.group_by("lead_id", "event_type").agg(
@@ -154,7 +159,10 @@ def run_polars(data: Path, as_of, sample):  # noqa: ANN001, ANN201
                                       pl.col("in30").sum().alias("active_days_30")))
     hourly = (e.group_by("lead_id", ts.dt.truncate("1h").alias("h")).agg(pl.len().alias("c"))
               .group_by("lead_id").agg(pl.col("c").max().alias("max_events_one_hour")))
-    per_type_df, daily_df, hourly_df = pl.collect_all([per_type, daily, hourly])
+    if core:
+        per_type_df = per_type.collect()
+    else:
+        per_type_df, daily_df, hourly_df = pl.collect_all([per_type, daily, hourly])
     # stage 2: types into columns, category totals per lead
     et = pl.col("event_type")
     hi, neg = et.is_in(list(HIGH_INTENT)), et.is_in(list(NEGATIVE))
@@ -173,18 +181,21 @@ def run_polars(data: Path, as_of, sample):  # noqa: ANN001, ANN201
         pl.col("n_all").filter(et == "email_click").sum().alias("_clicks"),
         (pl.col("n_all").filter(et == "unsubscribe").sum() > 0).cast(pl.Float64).alias("unsubscribed"),
     )
-    own = per_type_df.filter(et.is_in(types))
-    wide = own.pivot(on="event_type", index="lead_id", values=[f"n_{x}" for x in labels] + ["decayed"])
-    wide = wide.rename({f"{v}_{t}": (f"n_{t}_{v[2:]}" if v != "decayed" else f"decayed_{t}")
-                        for v in [f"n_{x}" for x in labels] + ["decayed"] for t in types if f"{v}_{t}" in wide.columns})
-    totals_df = totals.collect()
-    firsts = (e.join(totals_df.lazy().select("lead_id", "first_ts"), on="lead_id")
-              .group_by("lead_id").agg((ts < pl.col("first_ts") + pl.duration(hours=1)).sum().alias("events_first_hour"),
-                                       (ts < pl.col("first_ts") + pl.duration(days=1)).sum().alias("events_first_day"))
-              .collect())
-    out = (leads.join(totals_df.drop("first_ts"), on="lead_id", how="left").join(wide, on="lead_id", how="left")
-           .join(firsts, on="lead_id", how="left").join(daily_df, on="lead_id", how="left")
-           .join(hourly_df, on="lead_id", how="left"))
+    base = per_type_df.lazy()
+    wide = leads.lazy()
+    for t in types:
+        block = base.filter(et == t).select("lead_id", *[pl.col(f"n_{x}").alias(f"n_{t}_{x}") for x in labels],
+                                             pl.col("decayed").alias(f"decayed_{t}"))
+        wide = wide.join(block, on="lead_id", how="left")
+    totals_df, wide_df = pl.collect_all([totals, wide])
+    out = wide_df.join(totals_df.drop("first_ts"), on="lead_id", how="left")
+    if not core:
+        firsts = (e.join(totals_df.lazy().select("lead_id", "first_ts"), on="lead_id")
+                  .group_by("lead_id").agg((ts < pl.col("first_ts") + pl.duration(hours=1)).sum().alias("events_first_hour"),
+                                           (ts < pl.col("first_ts") + pl.duration(days=1)).sum().alias("events_first_day"))
+                  .collect())
+        out = (out.join(firsts, on="lead_id", how="left").join(daily_df, on="lead_id", how="left")
+               .join(hourly_df, on="lead_id", how="left"))
     zero_fill = [c for c in out.columns if c != "lead_id" and not c.startswith("days_since")]
     table = (out.with_columns([pl.col(c).fill_null(0) for c in zero_fill])
              .with_columns(trend_7_vs_30=(pl.col("_n7") + 1.0) / ((pl.col("_n37_incl") - pl.col("_n7")) * 7.0 / 30.0 + 1.0),
@@ -197,7 +208,7 @@ def run_polars(data: Path, as_of, sample):  # noqa: ANN001, ANN201
     return result, (_sample(table.to_pandas(), sample) if sample else None)
 
 
-def run_duckdb(data: Path, as_of, sample):  # noqa: ANN001, ANN201
+def run_duckdb(data: Path, as_of, sample, core: bool = False):  # noqa: ANN001, ANN201
     import duckdb
 
     con = duckdb.connect()
@@ -263,10 +274,10 @@ def run_duckdb(data: Path, as_of, sample):  # noqa: ANN001, ANN201
     )
     SELECT l.lead_id, p.* EXCLUDE (lead_id, n7, n37, opens, clicks, first_ts),
            (coalesce(p.n7, 0) + 1.0) / (coalesce(p.n37, 0) * 7.0 / 30.0 + 1.0) AS trend_7_vs_30,
-           CASE WHEN p.opens > 0 THEN p.clicks / p.opens END AS email_click_to_open,
-           f.events_first_hour, f.events_first_day, d.max_events_one_day, d.active_days_30, h.max_events_one_hour
-    FROM leads l LEFT JOIN per_lead p USING (lead_id) LEFT JOIN firsts f USING (lead_id)
-         LEFT JOIN daily d USING (lead_id) LEFT JOIN hourly h USING (lead_id)
+           CASE WHEN p.opens > 0 THEN p.clicks / p.opens END AS email_click_to_open
+           {"" if core else ", f.events_first_hour, f.events_first_day, d.max_events_one_day, d.active_days_30, h.max_events_one_hour"}
+    FROM leads l LEFT JOIN per_lead p USING (lead_id)
+    {"" if core else "LEFT JOIN firsts f USING (lead_id) LEFT JOIN daily d USING (lead_id) LEFT JOIN hourly h USING (lead_id)"}
     """
     table = con.execute(sql).to_arrow_table()
     compute = time.perf_counter() - t0
@@ -333,7 +344,8 @@ def _sample(table, n):  # noqa: ANN001, ANN202
 
 
 RUNNERS = {"builder": run_builder, "engagement": run_engagement, "polars": run_polars, "duckdb": run_duckdb,
-           "pandas": run_pandas}
+           "polars-core": lambda d, a, s: run_polars(d, a, s, core=True),
+           "duckdb-core": lambda d, a, s: run_duckdb(d, a, s, core=True), "pandas": run_pandas}
 
 
 def child(name: str, data: Path, as_of: str, sample: int, sample_out: Path | None) -> None:

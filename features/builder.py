@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator
 from features.engagement import EngagementFeatures, to_days
 from features.metadata import FeatureInfo
 from features.profile import ProfileFeatures
-from features.quality import QUALITY_FLAGS, quality_flags, quality_info
+from features.quality import QUALITY_FLAGS, junk_rule, quality_flags, quality_info
 
 ID_COLUMNS = ["lead_id", "as_of"]
 
@@ -19,16 +19,21 @@ ID_COLUMNS = ["lead_id", "as_of"]
 class LeadFeatureBuilder(BaseEstimator):
     """Builds one row per (lead, as_of) with only what was known before as_of.
 
-    Output columns: lead_id, as_of, the features (see `feature_names_out_`), and `junk_flag`.
+    Output columns: lead_id, as_of, the features (see `feature_names_out_`), and `junk_flag` (quality.junk_rule:
+    the profile rules, plus a bot-like signup burst of at least `bot_burst_events` activities within an hour
+    of the lead's first one together with a weak profile signal, when events are used).
     """
 
-    def __init__(self, exclude: Sequence[str] = (), engagement: dict[str, Any] | None = None, use_events: bool = True):
+    def __init__(self, exclude: Sequence[str] = (), engagement: dict[str, Any] | None = None, use_events: bool = True,
+                 icp: dict[str, Any] | None = None, bot_burst_events: int = 15):
         self.exclude = exclude
         self.engagement = engagement
         self.use_events = use_events
+        self.icp = icp
+        self.bot_burst_events = bot_burst_events
 
     def fit(self, leads: pd.DataFrame, events: pd.DataFrame | None = None) -> "LeadFeatureBuilder":
-        self.profile_ = ProfileFeatures(exclude=self.exclude).fit(leads)
+        self.profile_ = ProfileFeatures(exclude=self.exclude, icp=self.icp).fit(leads)
         self.engagement_ = None
         if self.use_events and events is not None:
             self.engagement_ = EngagementFeatures(**(self.engagement or {})).fit(events)
@@ -61,26 +66,35 @@ class LeadFeatureBuilder(BaseEstimator):
         """Features for every lead in `leads` as of `as_of` (one date, or one per row)."""
         leads = leads.reset_index(drop=True)
         static, flags = self._static(leads)
-        out = pd.concat([leads[["lead_id"]], static], axis=1)
         as_of_values = _as_of_series(as_of, len(leads))
-        out.insert(1, "as_of", as_of_values)
+        parts = [leads[["lead_id"]], as_of_values.rename("as_of").to_frame(), static]
         if self.has_age_:
-            out["lead_age_days"] = to_days(as_of_values) - to_days(leads["created_at"])
+            parts.append(pd.DataFrame({"lead_age_days": to_days(as_of_values) - to_days(leads["created_at"])}))
+        burst = None
         if self.engagement_ is not None:
             ev = events if events is not None else _empty_events()
             eng = self.engagement_.transform(ev, leads["lead_id"], as_of_values)
-            out = pd.concat([out, eng], axis=1)
-        out["junk_flag"] = flags["junk_flag"].to_numpy()
+            parts.append(eng)
+            if "events_first_hour" in eng.columns:
+                burst = eng["events_first_hour"].to_numpy()
+        out = pd.concat(parts, axis=1)
+        out["junk_flag"] = junk_rule(flags, burst, getattr(self, "bot_burst_events", 15))
         return out
-
 
     def _static(self, leads: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Profile and quality features, computed once per distinct lead (snapshots repeat leads)."""
         codes, uniques = pd.factorize(leads["lead_id"])
-        first = pd.Series(np.arange(len(codes))).groupby(codes).first().to_numpy()
-        distinct = leads.iloc[first].reset_index(drop=True)
+        repeated = len(uniques) < len(codes)
+        if repeated:
+            first = np.full(len(uniques), len(codes), dtype=np.int64)
+            np.minimum.at(first, codes, np.arange(len(codes)))
+            distinct = leads.iloc[first].reset_index(drop=True)
+        else:
+            distinct = leads
         flags = quality_flags(distinct)
         static = pd.concat([self.profile_.transform(distinct), flags[QUALITY_FLAGS].astype(float)], axis=1)
+        if not repeated:
+            return static.reset_index(drop=True), flags.reset_index(drop=True)
         return static.iloc[codes].reset_index(drop=True), flags.iloc[codes].reset_index(drop=True)
 
 

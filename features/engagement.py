@@ -373,7 +373,9 @@ class EventIndex:
             t, lead, slot = t[order], lead[order], slot[order]
             del order
         self.t, self.lead, self.slot = t, lead, slot  # t may view the frame's buffer: the cache lives only as long
-        self._build_lead_major()
+        # The lead-major statistics are needed only at the end of a transform: build them on another core
+        # (NumPy's sort, gathers and ufuncs release the GIL) while the window counts are computed.
+        self._lead_major = _background().submit(self._build_lead_major)
 
     def position(self, ns: int) -> int:
         """Number of events strictly before `ns` (events are time-sorted)."""
@@ -399,7 +401,7 @@ class EventIndex:
         self.t_lm = t_lm
         first_of_lead = np.ones(n, dtype=bool)
         np.not_equal(lead_lm[1:], lead_lm[:-1], out=first_of_lead[1:])
-        position = np.arange(n, dtype=np.int64)
+        position = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
         bucket = t_lm // NS_PER_DAY
         new_day = first_of_lead.copy()
         new_day[1:] |= bucket[1:] != bucket[:-1]
@@ -431,6 +433,7 @@ class EventIndex:
                      n_last_30: np.ndarray) -> dict[str, np.ndarray]:
         """Per requested lead, from the end of its 'before as_of' prefix: `n_before` events, `n_high_before`
         high-intent events and `n_last_30` events in the last 30 days of that prefix."""
+        self._lead_major.result()  # re-raises a failure of the background build
         m = len(dict_codes)
         nan = np.full(m, np.nan)
         out = {k: nan.copy() for k in ("last", "first", "last_high_intent")}
@@ -467,12 +470,12 @@ def _lead_major_order(lead: np.ndarray, n_leads: int) -> tuple[np.ndarray, np.nd
     bits = max(int(n).bit_length(), 1)
     if int(n_leads).bit_length() + bits > 62:
         order = np.argsort(lead, kind="stable")
-        return order, lead[order].astype(np.int64)
+        return order, lead[order]
     key = lead.astype(np.int64)
     key <<= bits
     key |= np.arange(n, dtype=np.int64)
     key.sort()
-    sorted_leads = key >> bits
+    sorted_leads = (key >> bits).astype(np.int32 if n_leads < 2**31 else np.int64)
     key &= (1 << bits) - 1
     return key, sorted_leads
 
@@ -486,7 +489,7 @@ def _forward_fill_index(starts: np.ndarray, position: np.ndarray) -> np.ndarray:
 
 def _count_within(flags: np.ndarray, first_of_lead: np.ndarray) -> np.ndarray:
     """Running count of True `flags` within each lead (flags are True at every lead's first element)."""
-    running = np.cumsum(flags, dtype=np.int64)
+    running = np.cumsum(flags, dtype=np.int32 if len(flags) < 2**31 else np.int64)
     base = np.where(first_of_lead, running - 1, 0)
     np.maximum.accumulate(base, out=base)  # running is non-decreasing, so this forward-fills the lead's base
     running -= base
@@ -497,10 +500,13 @@ def _running_max_of_runs(new_run: np.ndarray, lead_lm: np.ndarray, position: np.
     """Within each lead, the running maximum of the run lengths so far (a run = same lead and same bucket)."""
     if len(new_run) == 0:
         return np.zeros(0, dtype=np.int32)
-    packed = _forward_fill_index(new_run, position)
-    np.subtract(position, packed, out=packed)
+    start = _forward_fill_index(new_run, position)
+    np.subtract(position, start, out=start)
+    packed = lead_lm.astype(np.int64)
+    packed <<= 32  # leads ascend, so a global running max stays within each lead
+    packed |= start
     packed += 1  # 1-based position within the run
-    packed |= lead_lm << 32  # leads ascend, so a global running max stays within each lead
+    del start
     np.maximum.accumulate(packed, out=packed)
     packed &= 0xFFFFFFFF
     return packed.astype(np.int32)
@@ -565,6 +571,17 @@ def _encode_piece(arr: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
 # ----------------------------------------------------------------------------------------------------
 # One cached index per events frame
 # ----------------------------------------------------------------------------------------------------
+_BACKGROUND: list[ThreadPoolExecutor] = []
+
+
+def _background() -> ThreadPoolExecutor:
+    """One worker thread for index builds (created on first use)."""
+    with _CACHE_LOCK:
+        if not _BACKGROUND:
+            _BACKGROUND.append(ThreadPoolExecutor(1, thread_name_prefix="leadscore-index"))
+        return _BACKGROUND[0]
+
+
 _CACHE: dict[str, object] = {}
 _CACHE_LOCK = threading.RLock()
 

@@ -2,7 +2,8 @@
 plus every other column as a generic numeric or categorical feature."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,43 @@ HANDLED_ROLES = {"lead_id", "created_at", "label", "job_title", "employees", "an
                  "first_name", "last_name", "phone", "company", "company_domain", *CATEGORICAL_ROLES}
 COMPLETENESS_ROLES = ["job_title", "company", "industry", "employees", "annual_revenue", "country", "phone",
                       "budget", "authority", "need", "timeline"]
+# The ideal customer profile (config `features.icp`): a B2B SaaS vendor selling to mid-market and enterprise,
+# tech-forward companies in North America and Western Europe, through decision makers. Empty list = criterion off.
+DEFAULT_ICP: dict[str, list[str]] = {
+    "industries": ["Software", "SaaS", "Information Technology", "Internet", "Fintech", "Healthcare Technology",
+                   "E-commerce"],
+    "size_bands": ["50-199", "200-999", "1000-4999"],
+    "countries": ["United States", "Canada", "United Kingdom", "Germany", "Netherlands", "France", "Sweden",
+                  "Denmark", "Norway", "Finland", "Switzerland", "Austria", "Ireland", "Australia"],
+    "seniorities": ["owner_founder", "c_level", "vp", "head", "director"],
+}
+ICP_CRITERIA = {  # output flag: (config key, source column)
+    "icp_industry": ("industries", "industry"),
+    "icp_company_size": ("size_bands", "employees"),
+    "icp_country": ("countries", "country"),
+    "icp_seniority": ("seniorities", "job_title"),
+}
+ICP_LABELS = {
+    "icp_industry": "Industry in the ideal customer profile: {value}",
+    "icp_company_size": "Company size in the ideal customer profile: {value}",
+    "icp_country": "Country in the ideal customer profile: {value}",
+    "icp_seniority": "Decision-maker seniority (ideal customer profile): {value}",
+    "icp_match": "Share of ideal-customer-profile criteria met: {value}",
+}
+COUNTRY_ALIASES = {  # common codes in CRM exports -> the names used in the ICP list
+    "us": "united states", "usa": "united states", "u.s.": "united states", "u.s.a.": "united states",
+    "united states of america": "united states", "uk": "united kingdom", "gb": "united kingdom",
+    "great britain": "united kingdom", "england": "united kingdom", "ca": "canada", "de": "germany",
+    "deutschland": "germany", "nl": "netherlands", "the netherlands": "netherlands", "holland": "netherlands",
+    "fr": "france", "se": "sweden", "dk": "denmark", "no": "norway", "fi": "finland", "ch": "switzerland",
+    "at": "austria", "ie": "ireland", "au": "australia",
+}
+BANT_ROLES = ["budget", "authority", "need", "timeline"]
+YES_WORDS = {"yes", "y", "true", "1", "approved", "allocated", "confirmed", "available", "decision maker",
+             "decision-maker", "final say", "sign-off", "signer"}
+HIGH_NEED_WORDS = {"high", "critical", "urgent", "very high", "strong", "must have", "must-have", "yes", "true", "1"}
+BANT_POSITIVE_MONTHS = 6  # a purchase timeline within this many months counts as a positive answer
+
 ROLE_LABELS = {
     "industry": "Industry: {value}", "country": "Country: {value}", "lead_source": "Lead source: {value}",
     "budget": "Has budget: {value}", "authority": "Decision maker: {value}", "need": "Need: {value}",
@@ -30,9 +68,11 @@ ROLE_LABELS = {
 class ProfileFeatures(BaseEstimator):
     """Stateless per-lead fit features; fit() only records which generic columns exist and their kind."""
 
-    def __init__(self, exclude: Sequence[str] = (), max_text_length: int = 200):
+    def __init__(self, exclude: Sequence[str] = (), max_text_length: int = 200,
+                 icp: Mapping[str, Sequence[str]] | None = None):
         self.exclude = exclude
         self.max_text_length = max_text_length
+        self.icp = icp
 
     def fit(self, leads: pd.DataFrame, y: object = None) -> "ProfileFeatures":
         excluded = set(self.exclude) | HANDLED_ROLES
@@ -40,6 +80,10 @@ class ProfileFeatures(BaseEstimator):
         self.numeric_generic_ = [c for c in generic if _is_numeric(leads[c])]
         self.categorical_generic_ = [c for c in generic if c not in self.numeric_generic_]
         self.roles_present_ = [r for r in CATEGORICAL_ROLES if r in leads.columns and r not in self.exclude]
+        icp = {**DEFAULT_ICP, **(self.icp or {})}
+        self.icp_criteria_ = {flag: [str(v) for v in icp[key]] for flag, (key, col) in ICP_CRITERIA.items()
+                              if icp.get(key) and col in leads.columns and col not in self.exclude}
+        self.bant_roles_ = [r for r in BANT_ROLES if r in leads.columns and r not in self.exclude]
         self.feature_names_out_ = self._names()
         return self
 
@@ -47,7 +91,9 @@ class ProfileFeatures(BaseEstimator):
         fixed = ["title_seniority", "title_department", "company_size_band", "employees", "annual_revenue",
                  "email_domain_type", "form_completeness"]
         fixed = [n for n in fixed if n not in self._excluded_fixed()]
-        return [*fixed, *self.roles_present_, *self.numeric_generic_, *self.categorical_generic_]
+        extra = [*getattr(self, "icp_criteria_", {}), *(["icp_match"] if getattr(self, "icp_criteria_", None) else []),
+                 *(["bant_score"] if getattr(self, "bant_roles_", None) else [])]
+        return [*fixed, *self.roles_present_, *self.numeric_generic_, *self.categorical_generic_, *extra]
 
     def _excluded_fixed(self) -> set[str]:
         """Derived features dropped when the user excludes their source column."""
@@ -72,7 +118,10 @@ class ProfileFeatures(BaseEstimator):
             "annual_revenue": "Company revenue: {value:,}",
             "email_domain_type": "Email type: {value}",
             "form_completeness": "Profile completeness: {value}",
+            "bant_score": "{value} of the BANT answers positive (budget, decision maker, high need, buying within "
+                          f"{BANT_POSITIVE_MONTHS} months)",
             **ROLE_LABELS,
+            **ICP_LABELS,
         }
         cats = set(self.categorical_features())
         info = {}
@@ -80,15 +129,17 @@ class ProfileFeatures(BaseEstimator):
             label = labels.get(name, humanise(name) + ": {value}")
             group = "quality" if name == "email_domain_type" else "fit"
             display = SENIORITY_LABELS if name == "title_seniority" else None
-            info[name] = FeatureInfo(name, group, label, "categorical" if name in cats else "numeric", display)
+            kind = "categorical" if name in cats else "flag" if name in ICP_CRITERIA else "numeric"
+            info[name] = FeatureInfo(name, group, label, kind, display)
         return info
 
     def transform(self, leads: pd.DataFrame) -> pd.DataFrame:
         out = pd.DataFrame(index=leads.index)
         titles = parse_titles(leads["job_title"] if "job_title" in leads else pd.Series(None, index=leads.index, dtype=object))
-        out[["title_seniority", "title_department"]] = titles[["title_seniority", "title_department"]]
+        out["title_seniority"] = titles["title_seniority"]
+        out["title_department"] = titles["title_department"]
         employees = _numeric(leads, "employees")
-        out["company_size_band"] = pd.cut(employees, SIZE_BANDS, labels=SIZE_LABELS, right=False).astype("object").fillna("unknown").astype(str)
+        out["company_size_band"] = size_band(employees)
         out["employees"] = employees.where(employees >= 0)
         revenue = _numeric(leads, "annual_revenue")
         out["annual_revenue"] = revenue.where(revenue >= 0)
@@ -101,7 +152,89 @@ class ProfileFeatures(BaseEstimator):
             out[col] = _numeric(leads, col)
         for col in self.categorical_generic_:
             out[col] = _category(leads[col], self.max_text_length) if col in leads else "missing"
+        criteria = getattr(self, "icp_criteria_", {})
+        if criteria:
+            derived = {"icp_company_size": out["company_size_band"], "icp_seniority": out["title_seniority"]}
+            for flag, wanted in criteria.items():
+                source = derived.get(flag)
+                if source is None:
+                    column = ICP_CRITERIA[flag][1]
+                    source = leads[column] if column in leads else pd.Series(None, index=leads.index, dtype=object)
+                out[flag] = icp_flag(source, wanted, countries=flag == "icp_country")
+            out["icp_match"] = out[list(criteria)].mean(axis=1)
+        if getattr(self, "bant_roles_", None):
+            out["bant_score"] = bant_score(leads, self.bant_roles_)
         return out[self.feature_names_out_].reset_index(drop=True)
+
+
+def size_band(employees: pd.Series) -> pd.Series:
+    """Employee count -> SIZE_LABELS band ('unknown' when missing or negative)."""
+    values = employees.to_numpy(dtype=float, na_value=np.nan)
+    band = np.searchsorted(np.asarray(SIZE_BANDS[1:-1], dtype=float), values, side="right")
+    labels = np.array([*SIZE_LABELS, "unknown"], dtype=object)
+    band[~(values >= 0)] = len(SIZE_LABELS)  # NaN and negative
+    return pd.Series(labels[band], index=employees.index, dtype="str")
+
+
+def _normalise(values: pd.Series, countries: bool = False) -> tuple[np.ndarray, list[str]]:
+    """Codes and distinct values, trimmed, lower-cased and (for countries) with common codes resolved."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    texts = [str(u).strip().lower() for u in uniques.tolist()]
+    if countries:
+        texts = [COUNTRY_ALIASES.get(t, t) for t in texts]
+    return codes, texts
+
+
+def icp_flag(values: pd.Series, wanted: Sequence[str], countries: bool = False) -> np.ndarray:
+    """1.0 where the value is one of `wanted` (case-insensitive), else 0.0 (missing counts as not matched)."""
+    wanted_norm = {COUNTRY_ALIASES.get(w.strip().lower(), w.strip().lower()) if countries else w.strip().lower()
+                   for w in wanted}
+    codes, texts = _normalise(values, countries)
+    hit = np.array([t in wanted_norm for t in texts] + [False], dtype=float)
+    return hit[codes]
+
+
+def timeline_months(text: object) -> float:
+    """The latest purchase date a timeline answer allows, in months ('<3 months' -> 3, '3-6 months' -> 6,
+    '>12 months' -> 12.5, 'this quarter' -> 3, 'ASAP' -> 0); NaN when it cannot be read."""
+    if not isinstance(text, str) or not text.strip():
+        return np.nan
+    t = text.strip().lower()
+    words = {"immediately": 0, "immediate": 0, "asap": 0, "now": 0, "this week": 0, "this month": 1,
+             "next month": 2, "this quarter": 3, "next quarter": 6, "this year": 12, "next year": 24,
+             "no timeline": np.inf, "not sure": np.nan, "unknown": np.nan, "never": np.inf}
+    if t in words:
+        return float(words[t])
+    unit = 1.0
+    if re.search(r"\bday", t):
+        unit = 1 / 30.0
+    elif re.search(r"\bweek", t):
+        unit = 12 / 52.0
+    elif re.search(r"\byear", t):
+        unit = 12.0
+    numbers = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", t)]
+    if not numbers:
+        return np.nan
+    more = t.startswith((">", "over", "more than", "after", "beyond", "longer than")) or re.search(r"\d\s*\+", t) is not None
+    return (max(numbers) + 0.5 if more else max(numbers)) * unit
+
+
+def bant_score(leads: pd.DataFrame, roles: Sequence[str]) -> np.ndarray:
+    """Positive BANT answers: budget yes, authority (decision maker) yes, need high, timeline within
+    BANT_POSITIVE_MONTHS months. Missing or unreadable answers count as not positive."""
+    score = np.zeros(len(leads))
+    for role in roles:
+        if role not in leads:
+            continue
+        codes, texts = _normalise(leads[role])
+        if role == "timeline":
+            positive = [timeline_months(t) <= BANT_POSITIVE_MONTHS for t in texts]
+        elif role == "need":
+            positive = [t in HIGH_NEED_WORDS for t in texts]
+        else:
+            positive = [t in YES_WORDS for t in texts]
+        score += np.array([*positive, False], dtype=float)[codes]
+    return score
 
 
 def _is_numeric(values: pd.Series) -> bool:
@@ -121,18 +254,21 @@ def _numeric(leads: pd.DataFrame, col: str) -> pd.Series:
 
 
 def _category(values: pd.Series, max_len: int) -> pd.Series:
-    text = values.astype("string").str.strip().str.slice(0, max_len)
-    return text.fillna("missing").replace({"": "missing", "Select": "missing"}).astype(str)
+    """Trimmed, truncated text; blank, 'Select' and missing become 'missing' (each distinct value once)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    cleaned = [str(u).strip()[:max_len] for u in uniques.tolist()]
+    mapped = np.array([c if c not in ("", "Select") else "missing" for c in cleaned] + ["missing"], dtype=object)
+    return pd.Series(mapped[codes], index=values.index, dtype="str")
 
 
 def _email_domain_type(leads: pd.DataFrame) -> pd.Series:
-    from features.quality import FREE_MAIL, disposable_domains
+    from features.quality import FREE_MAIL, disposable_mask
 
     if "email" not in leads:
         return pd.Series("missing", index=leads.index)
     _, domain = email_parts(leads["email"])
-    kind = pd.Series("corporate", index=leads.index)
+    kind = np.full(len(leads), "corporate", dtype=object)
     kind[domain.isin(FREE_MAIL).fillna(False).to_numpy(dtype=bool)] = "free_mail"
-    kind[domain.isin(disposable_domains()).fillna(False).to_numpy(dtype=bool)] = "disposable"
+    kind[disposable_mask(domain)] = "disposable"
     kind[leads["email"].isna().to_numpy()] = "missing"
-    return kind
+    return pd.Series(kind, index=leads.index, dtype="str")

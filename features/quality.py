@@ -6,6 +6,8 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from collections.abc import Callable
 
@@ -57,6 +59,26 @@ def _free_mail_edits() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     return frozenset(deletions), frozenset(swaps), frozenset(substitutions)
 
 
+def typo_of_free_mail_mask(domains: pd.Series) -> np.ndarray:
+    """is_typo_of_free_mail for a whole column: every one-edit variant of the free-mail domains over the
+    characters that occur in the column, then one set-membership test (same answer, no per-row Python)."""
+    uniques = pd.Series(domains.dropna().unique()).astype(str)
+    if uniques.empty:
+        return np.zeros(len(domains), dtype=bool)
+    alphabet = set("".join(uniques.tolist()))
+    variants: set[str] = set()
+    for d in FREE_MAIL:
+        for i in range(len(d) + 1):
+            variants.update(d[:i] + ch + d[i:] for ch in alphabet)  # a letter added
+            if i < len(d):
+                variants.add(d[:i] + d[i + 1:])  # dropped
+                variants.update(d[:i] + ch + d[i + 1:] for ch in alphabet)  # replaced
+            if i + 1 < len(d):
+                variants.add(d[:i] + d[i + 1] + d[i] + d[i + 2:])  # neighbours swapped
+    variants -= FREE_MAIL
+    return domains.isin(variants).fillna(False).to_numpy(dtype=bool)
+
+
 def _within_one_edit(a: str, b: str) -> bool:
     """Reference definition of 'one edit or one swap of neighbours apart' (is_typo_of_free_mail is a fast form)."""
     if abs(len(a) - len(b)) > 1:
@@ -93,6 +115,14 @@ def is_disposable_domain(domain: object, disposable: frozenset[str] | None = Non
     return domain in disposable or any(word in domain for word in DISPOSABLE_WORDS)
 
 
+def disposable_mask(domains: pd.Series, disposable: frozenset[str] | None = None) -> np.ndarray:
+    """is_disposable_domain for a whole column (Arrow set lookup and one regular expression)."""
+    disposable = disposable if disposable is not None else disposable_domains()
+    listed = domains.isin(disposable).fillna(False).to_numpy(dtype=bool)
+    named = domains.str.contains("|".join(map(re.escape, DISPOSABLE_WORDS)), regex=True)
+    return listed | named.fillna(False).to_numpy(dtype=bool)
+
+
 QUALITY_FLAGS = [
     "email_missing", "email_invalid", "free_mail", "disposable_email", "role_address", "domain_mismatch",
     "gibberish_name", "test_entry", "invalid_phone", "duplicate_email",
@@ -125,10 +155,16 @@ def email_parts(emails: pd.Series) -> tuple[pd.Series, pd.Series]:
     return local, domain
 
 
+def _arrow_match(text: pd.Series, pattern: str) -> np.ndarray:
+    """Full-text regular-expression match on the Arrow kernel (RE2 syntax); missing -> False."""
+    arr = pa.array(text.astype("string").array)
+    return np.asarray(pc.fill_null(pc.match_substring_regex(arr, pattern), False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def _per_unique(values: pd.Series, func: Callable[[object], bool]) -> np.ndarray:
     """func applied to each distinct value once (lead tables repeat names and domains), as a bool array."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    mapped = np.fromiter((bool(func(u)) for u in uniques), dtype=bool, count=len(uniques))
+    mapped = np.fromiter((bool(func(u)) for u in uniques.tolist()), dtype=bool, count=len(uniques))
     return np.append(mapped, bool(func(None)))[codes]
 
 
@@ -157,9 +193,10 @@ def phone_invalid(phones: pd.Series) -> pd.Series:
     """Phone numbers with too few digits or a single repeated digit (missing is not invalid)."""
     text = phones.astype("string")
     digits = text.str.replace(r"\D", "", regex=True)
-    repeated = digits.str.match(r"^(?:0+|1+|2+|3+|4+|5+|6+|7+|8+|9+)$").fillna(False)
-    bad = (digits.str.len() < 7) | (digits.str.len() > 15) | repeated
-    return (bad & text.notna()).fillna(False).astype(bool)
+    repeated = _arrow_match(digits, r"^(?:0+|1+|2+|3+|4+|5+|6+|7+|8+|9+)$")
+    length = digits.str.len().fillna(0).to_numpy()
+    bad = (length < 7) | (length > 15) | repeated
+    return pd.Series(bad & text.notna().to_numpy(), index=phones.index)
 
 
 def quality_flags(leads: pd.DataFrame, disposable: frozenset[str] | None = None) -> pd.DataFrame:
@@ -172,14 +209,14 @@ def quality_flags(leads: pd.DataFrame, disposable: frozenset[str] | None = None)
     empty = pd.Series([pd.NA] * n, index=leads.index, dtype="string")
     email = leads["email"].astype("string") if "email" in leads else empty
     local, domain = email_parts(email)
-    valid = email.str.strip().str.match(EMAIL_RE.pattern).fillna(False).to_numpy(dtype=bool)
+    valid = _arrow_match(email.str.strip(), EMAIL_RE.pattern)
     flags = pd.DataFrame(index=leads.index)
     flags["email_missing"] = email.isna().to_numpy()
-    typo = _per_unique(domain, is_typo_of_free_mail)
+    typo = typo_of_free_mail_mask(domain)
     flags["email_invalid"] = (~valid & email.notna().to_numpy()) | typo
     free = domain.isin(FREE_MAIL).fillna(False).to_numpy(dtype=bool)
     flags["free_mail"] = free & valid
-    throwaway = _per_unique(domain, functools.partial(is_disposable_domain, disposable=disposable))
+    throwaway = disposable_mask(domain, disposable)
     flags["disposable_email"] = throwaway & valid & ~typo
     flags["role_address"] = local.isin(ROLE_LOCALS).fillna(False).to_numpy(dtype=bool) & valid
     if "company_domain" in leads:
@@ -205,6 +242,24 @@ def quality_flags(leads: pd.DataFrame, disposable: frozenset[str] | None = None)
     flags["duplicate_email"] = _duplicate_of_earlier(email, leads.get("created_at"))
     flags["junk_flag"] = profile_junk(flags)
     return flags.astype(bool)
+
+
+# Weak signals: common on real leads too, so junk only together with a bot-like burst.
+WEAK_SIGNALS = ["free_mail", "email_invalid", "email_missing", "gibberish_name", "invalid_phone", "role_address",
+                "domain_mismatch"]
+
+
+def junk_rule(flags: pd.DataFrame, events_first_hour: np.ndarray | None = None, bot_burst_events: int = 15) -> np.ndarray:
+    """junk_flag: the profile rules (`profile_junk`), or a bot-like signup burst (at least `bot_burst_events`
+    activities within an hour of the lead's first one: form bots submit, browse and download within seconds)
+    together with at least one weak profile signal. A real, eager prospect can produce a burst, so a burst
+    alone never makes a lead junk; 0 turns the burst rule off."""
+    junk = profile_junk(flags).to_numpy(dtype=bool)
+    if events_first_hour is None or bot_burst_events <= 0:
+        return junk
+    burst = np.nan_to_num(np.asarray(events_first_hour, dtype=float)) >= bot_burst_events
+    weak = flags[WEAK_SIGNALS].to_numpy(dtype=bool).any(axis=1)
+    return junk | (burst & weak)
 
 
 def profile_junk(flags: pd.DataFrame) -> pd.Series:

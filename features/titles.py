@@ -66,14 +66,14 @@ def parse_title(title: object) -> tuple[str, str]:
 
 def parse_titles(titles: pd.Series) -> pd.DataFrame:
     """Seniority, department and seniority rank per title; parses each distinct title once."""
-    values = titles.astype("object").where(titles.notna(), None)
-    uniques = pd.unique(values)
-    parsed = {u: parse_title(u) for u in uniques}
-    seniority = values.map(lambda v: parsed[v][0])
-    department = values.map(lambda v: parsed[v][1])
-    rank = seniority.map(SENIORITY_RANK).astype(float)
+    codes, uniques = pd.factorize(titles, use_na_sentinel=True)
+    parsed = [parse_title(u) for u in uniques.tolist()] + [parse_title(None)]  # code -1 (missing) -> last
+    seniority = np.array([p[0] for p in parsed], dtype=object)[codes]
+    department = np.array([p[1] for p in parsed], dtype=object)[codes]
+    rank = np.array([SENIORITY_RANK.get(p[0], np.nan) for p in parsed], dtype=float)[codes]
     return pd.DataFrame(
-        {"title_seniority": seniority.astype(str), "title_department": department.astype(str),
-         "seniority_rank": rank.to_numpy(dtype=float, na_value=np.nan)},
+        {"title_seniority": pd.Series(seniority, index=titles.index, dtype="str"),
+         "title_department": pd.Series(department, index=titles.index, dtype="str"),
+         "seniority_rank": rank},
         index=titles.index,
     )

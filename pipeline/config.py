@@ -83,6 +83,34 @@ class DataConfig(_Section):
         return self
 
 
+SizeBand = Literal["1-9", "10-49", "50-199", "200-999", "1000-4999", "5000+"]
+Seniority = Literal["owner_founder", "c_level", "vp", "head", "director", "manager", "senior", "individual",
+                    "intern_student"]
+
+
+class IcpConfig(_Section):
+    """The ideal customer profile: one 0/1 feature per criterion and `icp_match`, the share of criteria met.
+    Values match case-insensitively (countries also by common codes: US, UK, DE...); an empty list turns
+    a criterion off. Defaults: a B2B SaaS vendor selling to tech-forward mid-market and enterprise companies
+    in North America and Western Europe, through decision makers."""
+
+    industries: list[str] = Field(default_factory=lambda: [
+        "Software", "SaaS", "Information Technology", "Internet", "Fintech", "Healthcare Technology", "E-commerce"])
+    size_bands: list[SizeBand] = Field(default_factory=lambda: ["50-199", "200-999", "1000-4999"])
+    countries: list[str] = Field(default_factory=lambda: [
+        "United States", "Canada", "United Kingdom", "Germany", "Netherlands", "France", "Sweden", "Denmark",
+        "Norway", "Finland", "Switzerland", "Austria", "Ireland", "Australia"])
+    seniorities: list[Seniority] = Field(default_factory=lambda: ["owner_founder", "c_level", "vp", "head", "director"])
+
+
+class JunkConfig(_Section):
+    """junk_flag = profile rules (throw-away address, test entry, fake name with free mail or invalid phone) or a
+    bot-like signup burst together with a weak profile signal (free mail, invalid or missing email or phone...)."""
+
+    bot_burst_events: int = Field(15, ge=0, description="Activities within an hour of a lead's first one that make a "
+                                                        "bot-like burst; 0 turns the engagement rule off.")
+
+
 class EngagementConfig(_Section):
     windows_days: list[int] = Field(default_factory=lambda: [7, 30, 90])
     half_life_days: float = Field(14.0, gt=0)
@@ -101,6 +129,8 @@ class EngagementConfig(_Section):
 class FeaturesConfig(_Section):
     use_events: bool = Field(True, description="false: profile features only (the events file is ignored).")
     engagement: EngagementConfig = Field(default_factory=EngagementConfig)
+    icp: IcpConfig = Field(default_factory=IcpConfig)
+    junk: JunkConfig = Field(default_factory=JunkConfig)
     rare_category_min_share: float = Field(0.005, ge=0, lt=1)
     max_categories: int = Field(30, ge=2)
 

@@ -48,7 +48,8 @@ def make_builder(cfg: Config, use_events: bool, half_life_days: float | None = N
     eng = cfg.features.engagement.model_dump()
     if half_life_days is not None:
         eng["half_life_days"] = half_life_days
-    return LeadFeatureBuilder(exclude=excluded_columns(cfg), engagement=eng, use_events=use_events and cfg.features.use_events)
+    return LeadFeatureBuilder(exclude=excluded_columns(cfg), engagement=eng, use_events=use_events and cfg.features.use_events,
+                              icp=cfg.features.icp.model_dump(), bot_burst_events=cfg.features.junk.bot_burst_events)
 
 
 def build_examples(cfg: Config, inputs: Inputs, until: pd.Timestamp | None) -> Examples:
