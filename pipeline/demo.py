@@ -27,7 +27,7 @@ def run_demo(cfg: Config, workdir: str | Path, n_leads: int, seed: int, reporter
     cfg = cfg.model_copy(deep=True)
     cfg.data.path = str(data)
     cfg.data.mode = "events"
-    reporter.step("2/4 Training logistic regression and LightGBM (tracked in MLflow)")
+    reporter.step("2/4 Training the points models, logistic regression and LightGBM (tracked in MLflow)")
     result = run_train(cfg, reporter=reporter, workdir=workdir)
     reporter.step("3/4 Promotion gate")
     decision = gate(cfg, result.version, result.models[result.best].metrics, result.examples, result.inputs)
