@@ -60,6 +60,23 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_s() -> float:
+    """User + system CPU seconds of this process so far (all its threads)."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+class Clock:
+    """Wall and CPU time of a block: `with Clock() as c: ...; c.wall, c.cpu`."""
+
+    def __enter__(self) -> "Clock":
+        self._wall, self._cpu = time.perf_counter(), cpu_s()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall, self.cpu = time.perf_counter() - self._wall, cpu_s() - self._cpu
+
+
 # ----------------------------------------------------------------------------------------------------
 # Contenders (each runs in its own process)
 # ----------------------------------------------------------------------------------------------------
@@ -78,10 +95,9 @@ def run_builder(data: Path, as_of, sample):  # noqa: ANN001, ANN201
     t0 = time.perf_counter()
     builder = make_builder(Config(), use_events=True).fit(leads, events)
     fit = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    table = builder.transform(leads, events, pd.Timestamp(as_of))
-    compute = time.perf_counter() - t0
-    result = {"load_s": load, "fit_s": fit, "compute_s": compute, "rss_after_load_mib": rss_load,
+    with Clock() as c:
+        table = builder.transform(leads, events, pd.Timestamp(as_of))
+    result = {"load_s": load, "fit_s": fit, "compute_s": c.wall, "compute_cpu_s": c.cpu, "rss_after_load_mib": rss_load,
               "rows": len(table), "columns": table.shape[1], "events": len(events),
               "junk_flagged": int(table["junk_flag"].sum())}
     return result, _sample(table, sample)
@@ -102,15 +118,16 @@ def run_engagement(data: Path, as_of, sample):  # noqa: ANN001, ANN201
     eng = EngagementFeatures(windows_days=WINDOWS, half_life_days=HALF_LIFE, high_intent=HIGH_INTENT,
                              negative=NEGATIVE, min_type_count=MIN_TYPE_COUNT).fit(events)
     fit = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    table = eng.transform(events, leads["lead_id"], pd.Timestamp(as_of))
-    compute = time.perf_counter() - t0
+    with Clock() as c:
+        table = eng.transform(events, leads["lead_id"], pd.Timestamp(as_of))
+    compute, compute_cpu = c.wall, c.cpu
     eng.set_params(half_life_days=HALF_LIFE * 2)  # a second transform of the same frame: the index is cached
     t0 = time.perf_counter()
     eng.transform(events, leads["lead_id"], pd.Timestamp(as_of))
     warm = time.perf_counter() - t0
     table.insert(0, "lead_id", leads["lead_id"].to_numpy())
-    result = {"load_s": load, "fit_s": fit, "compute_s": compute, "warm_compute_s": warm, "rss_after_load_mib": rss_load,
+    result = {"load_s": load, "fit_s": fit, "compute_s": compute, "compute_cpu_s": compute_cpu, "warm_compute_s": warm,
+              "rss_after_load_mib": rss_load,
               "rows": len(table), "columns": table.shape[1] - 1, "events": len(events)}
     return result, _sample(table, sample)
 
@@ -136,7 +153,7 @@ def run_polars(data: Path, as_of, sample, core: bool = False):  # noqa: ANN001, 
     types = _types(counts)
     fit = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu_s()
     T = pl.lit(as_of).str.to_datetime(time_unit="ns")
     day_ns = 86_400 * 10**9
     ts, age = pl.col("timestamp"), pl.col("age")
@@ -202,8 +219,8 @@ def run_polars(data: Path, as_of, sample, core: bool = False):  # noqa: ANN001, 
                            email_click_to_open=pl.when(pl.col("_opens") > 0)
                            .then(pl.col("_clicks") / pl.col("_opens")).otherwise(None))
              .drop("_n7", "_n37_incl", "_opens", "_clicks"))
-    compute = time.perf_counter() - t0
-    result = {"load_s": load, "fit_s": fit, "compute_s": compute, "rss_after_load_mib": rss_load,
+    compute, compute_cpu = time.perf_counter() - t0, cpu_s() - c0
+    result = {"load_s": load, "fit_s": fit, "compute_s": compute, "compute_cpu_s": compute_cpu, "rss_after_load_mib": rss_load,
               "rows": table.height, "columns": table.width - 1, "events": events.height}
     return result, (_sample(table.to_pandas(), sample) if sample else None)
 
@@ -222,7 +239,7 @@ def run_duckdb(data: Path, as_of, sample, core: bool = False):  # noqa: ANN001, 
     types = _types(dict(con.execute("SELECT event_type, count(*) FROM events GROUP BY 1").fetchall()))
     fit = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu_s()
     T = f"TIMESTAMP '{as_of}'"
     q = lambda s: "'" + s.replace("'", "''") + "'"  # noqa: E731
     hi = "event_type IN (" + ", ".join(map(q, HIGH_INTENT)) + ")"
@@ -280,8 +297,8 @@ def run_duckdb(data: Path, as_of, sample, core: bool = False):  # noqa: ANN001, 
     {"" if core else "LEFT JOIN firsts f USING (lead_id) LEFT JOIN daily d USING (lead_id) LEFT JOIN hourly h USING (lead_id)"}
     """
     table = con.execute(sql).to_arrow_table()
-    compute = time.perf_counter() - t0
-    result = {"load_s": load, "fit_s": fit, "compute_s": compute, "rss_after_load_mib": rss_load,
+    compute, compute_cpu = time.perf_counter() - t0, cpu_s() - c0
+    result = {"load_s": load, "fit_s": fit, "compute_s": compute, "compute_cpu_s": compute_cpu, "rss_after_load_mib": rss_load,
               "rows": table.num_rows, "columns": table.num_columns - 1}
     result["events"] = con.execute("SELECT count(*) FROM events").fetchone()[0]
     if not sample:
@@ -306,7 +323,7 @@ def run_pandas(data: Path, as_of, sample):  # noqa: ANN001, ANN201
     t0 = time.perf_counter()
     types = _types(events["event_type"].value_counts().to_dict())
     fit = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu_s()
     T = pd.Timestamp(as_of)
     e = events[events["timestamp"] < T]
     age = (T - e["timestamp"]).dt.total_seconds().to_numpy() / 86_400
@@ -325,8 +342,8 @@ def run_pandas(data: Path, as_of, sample):  # noqa: ANN001, ANN201
     rec = pd.DataFrame({"days_since_last_event": g["age"].min(), "days_since_first_event": g["age"].max(),
                         "decayed_events": g["w"].sum()})
     out = pd.concat([*parts, decayed, rec], axis=1).reset_index(names="lead_id")
-    compute = time.perf_counter() - t0
-    result = {"load_s": load, "fit_s": fit, "compute_s": compute, "rss_after_load_mib": rss_load,
+    compute, compute_cpu = time.perf_counter() - t0, cpu_s() - c0
+    result = {"load_s": load, "fit_s": fit, "compute_s": compute, "compute_cpu_s": compute_cpu, "rss_after_load_mib": rss_load,
               "rows": len(out), "columns": out.shape[1] - 1, "events": len(events),
               "note": "subset: per-type windowed counts, per-type decayed counts, first/last recency"}
     out["lead_id"] = out["lead_id"].astype(str)
@@ -418,8 +435,9 @@ def main(argv: list[str] | None = None) -> int:
             res = json.loads(proc.stdout.strip().splitlines()[-1])
             rows.append(res)
             warm = f", warm {res['warm_compute_s']:.1f} s" if "warm_compute_s" in res else ""
-            print(f"{name:10s} run {rep + 1}: load {res['load_s']:5.1f} s, fit {res['fit_s']:4.1f} s, "
-                  f"compute {res['compute_s']:5.1f} s{warm}, peak RSS {res['peak_rss_mib']:,.0f} MiB "
+            print(f"{name:11s} run {rep + 1}: load {res['load_s']:5.1f} s, fit {res['fit_s']:4.1f} s, "
+                  f"compute {res['compute_s']:5.1f} s (CPU {res['compute_cpu_s']:5.1f} s){warm}, "
+                  f"peak RSS {res['peak_rss_mib']:,.0f} MiB "
                   f"(after load {res['rss_after_load_mib']:,.0f}), {res['rows']:,} rows x {res['columns']} features, "
                   f"{res['events']:,} events, load average {os.getloadavg()[0]:.2f}", flush=True)
     if args.check:
