@@ -27,7 +27,7 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from features.quality import WEAK_SIGNALS  # noqa: E402
+from features.quality import WEAK_SIGNALS, burst_size  # noqa: E402
 from pipeline.config import Config  # noqa: E402
 from pipeline.examples import make_builder  # noqa: E402
 
@@ -46,12 +46,12 @@ def rules(table: pd.DataFrame, bot_burst_events: int) -> dict[str, np.ndarray]:
     """The rules junk_rule combines, one boolean column each (features/quality.py)."""
     f = {c: table[c].to_numpy() > 0.5 for c in (*WEAK_SIGNALS, "disposable_email", "test_entry")}
     weak = np.column_stack([f[c] for c in WEAK_SIGNALS]).any(axis=1)
-    burst = table["events_first_hour"].to_numpy() >= bot_burst_events
+    burst = burst_size(table) >= bot_burst_events
     return {
         "disposable email": f["disposable_email"],
         "test entry": f["test_entry"],
         "fake-looking name + (free mail or invalid phone)": f["gibberish_name"] & (f["invalid_phone"] | f["free_mail"]),
-        f"bot burst (>= {bot_burst_events} in first hour) + weak signal": burst & weak,
+        f"bot burst (>= {bot_burst_events} within an hour) + weak signal": burst & weak,
     }
 
 
@@ -75,6 +75,14 @@ def report(name: str, table: pd.DataFrame, is_junk: np.ndarray, bot_burst_events
     profile = stack[:, :3].any(axis=1)
     ptp = int((profile & is_junk).sum())
     print(f"  profile rules alone: precision {ptp / max(int(profile.sum()), 1):.4f}  recall {ptp / max(int(is_junk.sum()), 1):.4f}")
+    size = burst_size(table)
+    weak = np.column_stack([table[c].to_numpy() > 0.5 for c in WEAK_SIGNALS]).any(axis=1)
+    sweep = []
+    for threshold in (5, 8, 10, 15, 20, 25):
+        b = size >= threshold
+        sweep.append(f">={threshold}: {int((b & is_junk).sum())}/{int((b & ~is_junk).sum())}"
+                     f" ({int((b & weak & ~is_junk).sum())} with a weak signal)")
+    print("  burst threshold sweep, junk/not-junk leads with a burst: " + "; ".join(sweep))
     missed = table.loc[~flagged & is_junk]
     if len(missed):
         cols = [c for c in ("free_mail", "invalid_phone", "gibberish_name", "events_first_hour") if c in missed]

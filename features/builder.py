@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator
 from features.engagement import EngagementFeatures, to_days
 from features.metadata import FeatureInfo
 from features.profile import ProfileFeatures
-from features.quality import QUALITY_FLAGS, junk_rule, quality_flags, quality_info
+from features.quality import QUALITY_FLAGS, burst_size, junk_rule, quality_flags, quality_info
 
 ID_COLUMNS = ["lead_id", "as_of"]
 
@@ -20,8 +20,8 @@ class LeadFeatureBuilder(BaseEstimator):
     """Builds one row per (lead, as_of) with only what was known before as_of.
 
     Output columns: lead_id, as_of, the features (see `feature_names_out_`), and `junk_flag` (quality.junk_rule:
-    the profile rules, plus a bot-like signup burst of at least `bot_burst_events` activities within an hour
-    of the lead's first one together with a weak profile signal, when events are used).
+    the profile rules, plus a bot-like burst of at least `bot_burst_events` activities within an hour together
+    with a weak profile signal, when events are used).
     """
 
     def __init__(self, exclude: Sequence[str] = (), engagement: dict[str, Any] | None = None, use_events: bool = True,
@@ -75,8 +75,7 @@ class LeadFeatureBuilder(BaseEstimator):
             ev = events if events is not None else _empty_events()
             eng = self.engagement_.transform(ev, leads["lead_id"], as_of_values)
             parts.append(eng)
-            if "events_first_hour" in eng.columns:
-                burst = eng["events_first_hour"].to_numpy()
+            burst = burst_size(eng)
         out = pd.concat(parts, axis=1)
         out["junk_flag"] = junk_rule(flags, burst, getattr(self, "bot_burst_events", 15))
         return out

@@ -249,17 +249,27 @@ WEAK_SIGNALS = ["free_mail", "email_invalid", "email_missing", "gibberish_name",
                 "domain_mismatch"]
 
 
-def junk_rule(flags: pd.DataFrame, events_first_hour: np.ndarray | None = None, bot_burst_events: int = 15) -> np.ndarray:
-    """junk_flag: the profile rules (`profile_junk`), or a bot-like signup burst (at least `bot_burst_events`
-    activities within an hour of the lead's first one: form bots submit, browse and download within seconds)
+def burst_size(engagement: pd.DataFrame) -> np.ndarray | None:
+    """The largest burst of activity within an hour: in the hour after the lead's first activity (a form bot
+    signing up) or in any clock hour (a signup after earlier anonymous visits that the CRM attached to the
+    lead, or a bot coming back). None when the engagement features lack both columns."""
+    cols = [c for c in ("events_first_hour", "max_events_one_hour") if c in engagement.columns]
+    if not cols:
+        return None
+    return np.nan_to_num(engagement[cols].to_numpy(dtype=float)).max(axis=1)
+
+
+def junk_rule(flags: pd.DataFrame, burst: np.ndarray | None = None, bot_burst_events: int = 15) -> np.ndarray:
+    """junk_flag: the profile rules (`profile_junk`), or a bot-like burst (`burst_size` of at least
+    `bot_burst_events` activities within an hour: form bots submit, browse and download within seconds)
     together with at least one weak profile signal. A real, eager prospect can produce a burst, so a burst
     alone never makes a lead junk; 0 turns the burst rule off."""
     junk = profile_junk(flags).to_numpy(dtype=bool)
-    if events_first_hour is None or bot_burst_events <= 0:
+    if burst is None or bot_burst_events <= 0:
         return junk
-    burst = np.nan_to_num(np.asarray(events_first_hour, dtype=float)) >= bot_burst_events
+    bursty = np.nan_to_num(np.asarray(burst, dtype=float)) >= bot_burst_events
     weak = flags[WEAK_SIGNALS].to_numpy(dtype=bool).any(axis=1)
-    return junk | (burst & weak)
+    return junk | (bursty & weak)
 
 
 def profile_junk(flags: pd.DataFrame) -> pd.Series:

@@ -107,8 +107,9 @@ class JunkConfig(_Section):
     """junk_flag = profile rules (throw-away address, test entry, fake name with free mail or invalid phone) or a
     bot-like signup burst together with a weak profile signal (free mail, invalid or missing email or phone...)."""
 
-    bot_burst_events: int = Field(15, ge=0, description="Activities within an hour of a lead's first one that make a "
-                                                        "bot-like burst; 0 turns the engagement rule off.")
+    bot_burst_events: int = Field(15, ge=0, description="Activities within one hour (the hour after the lead's first "
+                                                        "activity, or any clock hour) that make a bot-like burst; "
+                                                        "0 turns the engagement rule off.")
 
 
 class EngagementConfig(_Section):

@@ -177,3 +177,17 @@ def test_icp_and_bant_reach_the_builder_from_the_config() -> None:
     assert out["bant_score"].tolist() == [1.0, 0.0]
     info = b.feature_info()
     assert info["icp_match"].group == "fit" and info["bant_score"].group == "fit"
+
+
+def test_signup_burst_after_earlier_anonymous_visits_still_counts() -> None:
+    """CRMs attach anonymous visits from before the signup to the lead: the bot's burst is then not in the
+    hour after the lead's first activity, but it is in one clock hour."""
+    leads = pd.DataFrame({"lead_id": ["bot"], "created_at": [pd.Timestamp("2025-01-10 09:10")],
+                          "email": ["markjones77@gmail.com"], "first_name": ["Mark"], "last_name": ["Jones"]})
+    visits = [pd.Timestamp("2024-12-01 10:00"), pd.Timestamp("2024-12-20 15:00")]
+    burst = [pd.Timestamp("2025-01-10 09:10") + pd.Timedelta(seconds=2 * i) for i in range(20)]
+    events = pd.DataFrame({"lead_id": "bot", "timestamp": visits + burst, "event_type": "page_view"})
+    b = LeadFeatureBuilder(engagement={"event_types": ["page_view"]}).fit(leads, events)
+    out = b.transform(leads, events, pd.Timestamp("2025-01-11"))
+    assert out.loc[0, "events_first_hour"] == 1 and out.loc[0, "max_events_one_hour"] == 20
+    assert bool(out.loc[0, "junk_flag"])

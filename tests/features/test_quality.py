@@ -13,6 +13,7 @@ from features.quality import (
     email_parts,
     is_gibberish,
     is_typo_of_free_mail,
+    burst_size,
     junk_rule,
     phone_invalid,
     quality_flags,
@@ -217,6 +218,7 @@ def test_bot_burst_needs_a_weak_profile_signal() -> None:
     assert not junk_rule(free, np.array([40.0]), 0)[0]       # rule off
     assert not junk_rule(free, None)[0]                       # no events: profile rules only
     assert not junk_rule(free, np.array([np.nan]))[0]
+    assert junk_rule(free, burst_size(pd.DataFrame({"events_first_hour": [1.0], "max_events_one_hour": [20.0]})))[0]
 
 
 def test_junk_rule_keeps_profile_junk() -> None:
