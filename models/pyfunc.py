@@ -2,6 +2,14 @@
 
 It works with `mlflow models serve` and `mlflow.pyfunc.spark_udf` because all state (builder, model,
 calibration, grades, labels) is one joblib artifact and the code ships with the model (code_paths).
+
+Serving (tests/e2e/test_serving.py): POST `{"dataframe_split": {"columns": [...], "data": [...]},
+"params": {"model_version": "3"}}` to /invocations with the rows of the model's own feature table
+(`scorer.builder.transform(leads, events, as_of)`; `leadscore features` fits a new builder, whose columns
+can differ): `as_of` as ISO text, missing values as null.
+The input signature makes MLflow parse the text back into datetimes and floats before `predict`.
+Spark (pipeline/spark.py): `spark_udf` cannot return timestamps inside a struct, so that caller asks
+for `as_of` / `scored_at` as text and casts them back.
 """
 from __future__ import annotations
 
