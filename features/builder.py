@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,7 @@ from sklearn.base import BaseEstimator
 from features.engagement import EngagementFeatures, to_days
 from features.metadata import FeatureInfo
 from features.profile import ProfileFeatures
-from features.quality import QUALITY_FLAGS, burst_size, junk_rule, quality_flags, quality_info
+from features.quality import EMAIL_SERVICE, QUALITY_FLAGS, burst_size, email_service, junk_rule, quality_flags, quality_info
 
 ID_COLUMNS = ["lead_id", "as_of"]
 
@@ -19,9 +20,10 @@ ID_COLUMNS = ["lead_id", "as_of"]
 class LeadFeatureBuilder(BaseEstimator):
     """Builds one row per (lead, as_of) with only what was known before as_of.
 
-    Output columns: lead_id, as_of, the features (see `feature_names_out_`), and `junk_flag` (quality.junk_rule:
+    Output columns: lead_id, as_of, the features (see `feature_names_out_`), `junk_flag` (quality.junk_rule:
     the profile rules, plus a bot-like burst of at least `bot_burst_events` activities within an hour together
-    with a weak profile signal, when events are used).
+    with a weak profile signal, when events are used), and `email_service` (quality.email_service: the public
+    mail service of a free-mail or throw-away address, for the wording of reasons; not a model feature).
     """
 
     def __init__(self, exclude: Sequence[str] = (), engagement: dict[str, Any] | None = None, use_events: bool = True,
@@ -57,9 +59,13 @@ class LeadFeatureBuilder(BaseEstimator):
 
     def feature_info(self) -> dict[str, FeatureInfo]:
         info = {**self.profile_.feature_info(), **quality_info()}
-        info["lead_age_days"] = FeatureInfo("lead_age_days", "engagement", "Lead created {value} days ago")
+        info["lead_age_days"] = FeatureInfo("lead_age_days", "engagement", "Lead created {value}", "days")
         if self.engagement_ is not None:
-            info.update(self.engagement_.feature_info())
+            profile_sources = {i.source_name for i in info.values()}
+            for name, meta in self.engagement_.feature_info().items():
+                if meta.source_name in profile_sources and meta.source_name != name:  # an event type named like a column
+                    meta = replace(meta, source=f"{meta.source_name}_events")
+                info[name] = meta
         return {n: info[n] for n in self.feature_names_out_}
 
     def transform(self, leads: pd.DataFrame, events: pd.DataFrame | None, as_of: pd.Timestamp | pd.Series | None) -> pd.DataFrame:
@@ -78,10 +84,12 @@ class LeadFeatureBuilder(BaseEstimator):
             burst = burst_size(eng)
         out = pd.concat(parts, axis=1)
         out["junk_flag"] = junk_rule(flags, burst, getattr(self, "bot_burst_events", 15))
+        out[EMAIL_SERVICE] = pd.Series(flags[EMAIL_SERVICE].to_numpy(), index=out.index, dtype="str")
         return out
 
     def _static(self, leads: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Profile and quality features, computed once per distinct lead (snapshots repeat leads)."""
+        """Profile and quality features, computed once per distinct lead (snapshots repeat leads); the flags
+        frame also carries the email service."""
         codes, uniques = pd.factorize(leads["lead_id"])
         repeated = len(uniques) < len(codes)
         if repeated:
@@ -91,10 +99,22 @@ class LeadFeatureBuilder(BaseEstimator):
         else:
             distinct = leads
         flags = quality_flags(distinct)
+        flags[EMAIL_SERVICE] = _email_service(distinct, flags)
         static = pd.concat([self.profile_.transform(distinct), flags[QUALITY_FLAGS].astype(float)], axis=1)
         if not repeated:
             return static.reset_index(drop=True), flags.reset_index(drop=True)
         return static.iloc[codes].reset_index(drop=True), flags.iloc[codes].reset_index(drop=True)
+
+
+def _email_service(leads: pd.DataFrame, flags: pd.DataFrame) -> np.ndarray:
+    """quality.email_service for the addresses flagged free-mail, throw-away or mistyped (the others have none)."""
+    out = np.full(len(leads), np.nan, dtype=object)
+    if "email" not in leads:
+        return out
+    rows = np.flatnonzero(flags[["free_mail", "disposable_email", "email_invalid"]].to_numpy(dtype=bool).any(axis=1))
+    if len(rows):
+        out[rows] = email_service(leads["email"].iloc[rows]).to_numpy(dtype=object, na_value=np.nan)
+    return out
 
 
 def _as_of_series(as_of: pd.Timestamp | pd.Series | None, n: int) -> pd.Series:

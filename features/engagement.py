@@ -59,25 +59,65 @@ EVENT_PHRASES = {
 
 # Features that are not per-type counts, in output order (after the per-type and per-window counts).
 FIXED_LABELS = {
-    "n_negative_all": "{value} negative signals (unsubscribe, bounce, careers page)",
-    "days_since_last_event": "Last activity {value} days ago",
-    "days_since_last_high_intent": "Last high-intent action {value} days ago",
-    "days_since_first_event": "First activity {value} days ago",
+    "n_negative_all": "Negative signals (unsubscribe, bounce, careers page): {value}",
+    "days_since_last_event": "Last activity {value}",
+    "days_since_last_high_intent": "Last high-intent action {value}",
+    "days_since_first_event": "First activity {value}",
     "active_days_30": "Active on {value} days in the last 30 days",
-    "max_events_one_day": "Up to {value} events in a single day",
-    "trend_7_vs_30": "Activity trend, last 7 days vs the 30 before: {value}x",
+    "max_events_one_day": "Most activities in one day: {value}",
+    "trend_7_vs_30": "Activity in the last 7 days at {value}x the rate of the 30 days before",
     "decayed_events": "Recent activity score (decayed): {value}",
     "decayed_high_intent": "Recent high-intent score (decayed): {value}",
-    "email_click_to_open": "Email click-to-open rate: {value}",
+    "email_click_to_open": "Clicked links in {value:.0%} of the emails opened",
     "unsubscribed": "Unsubscribed from emails: {value}",
     "events_first_hour": "{value} activities within an hour of the first one",
     "events_first_day": "{value} activities within a day of the first one",
-    "max_events_one_hour": "Up to {value} events in a single clock hour",
+    "max_events_one_hour": "Most activities in one clock hour: {value}",
 }
+
+
+# One event type's reason (models/explain.py, describer "events"): (once, with {when} = "4 days ago" / "in the
+# last 7 days"; many, with {n}; none). The windowed counts, the decayed count and the flag of a type read as one.
+EVENT_TEXTS = {
+    "page_view": ("Viewed a web page {when}", "Viewed {n} web pages", "No web page views yet"),
+    "pricing_page_view": ("Visited the pricing page {when}", "Visited the pricing page {n} times", "No pricing page visits yet"),
+    "blog_view": ("Read a blog post {when}", "Read {n} blog posts", "No blog posts read yet"),
+    "careers_page_view": ("Visited the careers page {when}", "Visited the careers page {n} times", "No careers page visits"),
+    "email_open": ("Opened an email {when}", "Opened {n} emails", "No emails opened yet"),
+    "email_click": ("Clicked an email link {when}", "Clicked {n} email links", "No email links clicked yet"),
+    "email_bounce": ("An email bounced {when}", "{n} emails bounced", "No bounced emails"),
+    "unsubscribe": ("Unsubscribed from emails {when}", "Unsubscribed from emails ({n}x)", "Never unsubscribed"),
+    "form_submit": ("Submitted a form {when}", "Submitted {n} forms", "No forms submitted yet"),
+    "content_download": ("Downloaded content {when}", "Downloaded {n} content pieces", "No content downloaded yet"),
+    "webinar_registration": ("Registered for a webinar {when}", "Registered for {n} webinars", "No webinar registrations yet"),
+    "webinar_attended": ("Attended a webinar {when}", "Attended {n} webinars", "No webinars attended yet"),
+    "demo_request": ("Requested a demo {when}", "Requested a demo {n} times", "No demo request yet"),
+    "free_trial_signup": ("Signed up for a free trial {when}", "Signed up for a free trial ({n}x)", "No free trial yet"),
+    "contact_sales": ("Contacted sales {when}", "Contacted sales {n} times", "Has not contacted sales yet"),
+    "case_study_view": ("Read a case study {when}", "Read {n} case studies", "No case studies read yet"),
+    "integration_page_view": ("Viewed an integration page {when}", "Viewed integration pages {n} times",
+                              "No integration pages viewed yet"),
+    "docs_view": ("Read the docs {when}", "Read the docs {n} times", "Has not read the docs yet"),
+    "social_engagement": ("Engaged on social media {when}", "Engaged on social media {n} times", "No social media engagement yet"),
+    "product_login": ("Logged into the product {when}", "Logged into the product {n} times", "No product logins yet"),
+    "event_booth_visit": ("Visited our event booth {when}", "Visited our event booth {n} times", "No event booth visits yet"),
+}
+SHORT_NAMES = {"pricing_page_view": "pricing", "demo_request": "demo", "free_trial_signup": "trial",
+               "contact_sales": "contact sales"}
 
 
 def event_phrase(event_type: str) -> str:
     return EVENT_PHRASES.get(event_type, f"{event_type.replace('_', ' ').capitalize()} events: {{n}}")
+
+
+def event_texts(event_type: str) -> dict[str, str]:
+    """(once, many, none) texts of an event type's reason; unknown types are humanised from their name."""
+    if event_type in EVENT_TEXTS:
+        once, many, none = EVENT_TEXTS[event_type]
+    else:
+        human = event_type.replace("_", " ").strip()
+        once, many, none = f"{human.capitalize()} {{when}}", f"{human.capitalize()}: {{n}} times", f"No {human} yet"
+    return {"once": once, "many": many, "none": none}
 
 
 def to_days(values: pd.Series | pd.DatetimeIndex | np.ndarray) -> np.ndarray:
@@ -158,10 +198,56 @@ class EngagementFeatures(BaseEstimator):
         return names
 
     def feature_info(self) -> dict[str, FeatureInfo]:
+        """Labels and sources: each event type's counts, decayed count (and the unsubscribe flag) read as one
+        reason; so do the activity totals with the recency of the last activity, and the high-intent totals
+        with the recency of the last high-intent action; the burst sizes form one source too."""
         info: dict[str, FeatureInfo] = {}
+        types = set(self.event_types_)
+        high = ", ".join(SHORT_NAMES.get(t, t.replace("_", " ")) for t in self.high_intent)
+        texts = {
+            "activity": {"once": "One activity, {when}", "many": "{n} activities", "none": "No activity yet"},
+            "high_intent": {"once": f"A high-intent action ({high}) {{when}}", "many": f"{{n}} high-intent actions ({high})",
+                            "none": f"No high-intent action ({high}) yet"},
+        }
         for name in self.feature_names_out_:
-            info[name] = FeatureInfo(name, "engagement", self._label(name), "flag" if name == "unsubscribed" else "numeric")
+            source, part = self._source(name, types)
+            kind = "flag" if name == "unsubscribed" else "days" if name.startswith("days_since_") else "numeric"
+            label = self._label(name)
+            negated = "Still subscribed to emails" if name == "unsubscribed" else ""
+            if name == "unsubscribed":
+                label = "Unsubscribed from emails"
+            params: dict[str, object] | None = None
+            describer = ""
+            if source == "burst":
+                describer = "burst"
+            elif source in types or source in texts:
+                describer = "events"
+                params = dict(texts.get(source) or event_texts(source))
+                if part == "decayed":
+                    params["half_life_days"] = float(self.half_life_days)
+            digits = 2 if name == "email_click_to_open" else 1 if name in ("trend_7_vs_30",) or name.startswith("decayed_") else 0
+            info[name] = FeatureInfo(name, "engagement", label, kind, source=source, part=part, describer=describer,
+                                     digits=digits, negated=negated, params=params)
         return info
+
+    def _source(self, name: str, types: set[str]) -> tuple[str, str]:
+        """(source, part) of an output feature; ("", "") = its own source."""
+        if name.startswith("decayed_"):
+            stem = name.removeprefix("decayed_")
+            source = {"events": "activity"}.get(stem, stem)
+            return (source, "decayed") if source in types or source in ("activity", "high_intent") else ("", "")
+        if name.startswith("n_") and name != "n_negative_all":
+            stem, window = name[2:].rsplit("_", 1)
+            source = {"events": "activity"}.get(stem, stem)
+            return source, f"n_{window}"
+        fixed = {"days_since_last_event": ("activity", "last"), "days_since_first_event": ("activity", "first"),
+                 "active_days_30": ("activity", "active_days"), "trend_7_vs_30": ("activity", "trend"),
+                 "days_since_last_high_intent": ("high_intent", "last"),
+                 "events_first_hour": ("burst", "first_hour"), "events_first_day": ("burst", "first_day"),
+                 "max_events_one_hour": ("burst", "max_hour"), "max_events_one_day": ("burst", "max_day")}
+        if name == "unsubscribed" and "unsubscribe" in types:
+            return "unsubscribe", "flag"
+        return fixed.get(name, ("", ""))
 
     def _label(self, name: str) -> str:
         if name in FIXED_LABELS:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
 from features.metadata import FeatureInfo, humanise
-from features.quality import email_parts
+from features.quality import EMAIL_REASON, email_parts
 from features.titles import SENIORITY_LABELS, parse_titles
 
 SIZE_BANDS = [0, 10, 50, 200, 1000, 5000, np.inf]
@@ -37,12 +38,12 @@ ICP_CRITERIA = {  # output flag: (config key, source column)
     "icp_country": ("countries", "country"),
     "icp_seniority": ("seniorities", "job_title"),
 }
-ICP_LABELS = {
-    "icp_industry": "Industry in the ideal customer profile: {value}",
-    "icp_company_size": "Company size in the ideal customer profile: {value}",
-    "icp_country": "Country in the ideal customer profile: {value}",
-    "icp_seniority": "Decision-maker seniority (ideal customer profile): {value}",
-    "icp_match": "Share of ideal-customer-profile criteria met: {value}",
+ICP_LABELS = {  # flag: (text when on, text when off)
+    "icp_industry": ("Industry in the ideal customer profile", "Industry outside the ideal customer profile"),
+    "icp_company_size": ("Company size in the ideal customer profile", "Company size outside the ideal customer profile"),
+    "icp_country": ("Country in the ideal customer profile", "Country outside the ideal customer profile"),
+    "icp_seniority": ("Decision-maker seniority (ideal customer profile)",
+                      "Not a decision-maker seniority (ideal customer profile)"),
 }
 COUNTRY_ALIASES = {  # common codes in CRM exports -> the names used in the ICP list
     "us": "united states", "usa": "united states", "u.s.": "united states", "u.s.a.": "united states",
@@ -57,6 +58,10 @@ YES_WORDS = {"yes", "y", "true", "1", "approved", "allocated", "confirmed", "ava
              "decision-maker", "final say", "sign-off", "signer"}
 HIGH_NEED_WORDS = {"high", "critical", "urgent", "very high", "strong", "must have", "must-have", "yes", "true", "1"}
 BANT_POSITIVE_MONTHS = 6  # a purchase timeline within this many months counts as a positive answer
+
+DEPARTMENT_LABELS = {"hr": "HR", "other": "unrecognised", "unknown": "no title"}
+EMAIL_TYPE_LABELS = {"corporate": "company address", "free_mail": "free-mail", "disposable": "throw-away",
+                     "missing": "none"}
 
 ROLE_LABELS = {
     "industry": "Industry: {value}", "country": "Country: {value}", "lead_source": "Lead source: {value}",
@@ -110,27 +115,57 @@ class ProfileFeatures(BaseEstimator):
         return [c for c in cats if c in self.feature_names_out_]
 
     def feature_info(self) -> dict[str, FeatureInfo]:
+        """Labels, and the sources whose derived features read as one reason: the job title (seniority,
+        department, ICP seniority), the company size (band, count, ICP size), industry and country (with
+        their ICP flag), the email address (with the quality flags) and the BANT answers (with their score)."""
         labels = {
             "title_seniority": "Seniority from the job title: {value}",
-            "title_department": "Department from job title: {value}",
+            "title_department": "Department from the job title: {value}",
             "company_size_band": "Company size: {value} employees",
             "employees": "Company size: {value:,} employees",
-            "annual_revenue": "Company revenue: {value:,}",
-            "email_domain_type": "Email type: {value}",
-            "form_completeness": "Profile completeness: {value}",
+            "annual_revenue": "Annual revenue: {value:compact}",
+            "email_domain_type": "Email address: {value}",
+            "form_completeness": "Profile {value:.0%} complete",
             "bant_score": "{value} of the BANT answers positive (budget, decision maker, high need, buying within "
                           f"{BANT_POSITIVE_MONTHS} months)",
             **ROLE_LABELS,
-            **ICP_LABELS,
+        }
+        displays = {"title_seniority": SENIORITY_LABELS, "title_department": DEPARTMENT_LABELS,
+                    "email_domain_type": EMAIL_TYPE_LABELS}
+        generic = {*self.numeric_generic_, *self.categorical_generic_}
+        bant = "bant" if "bant" not in generic else "bant_answers"
+        sources = {  # feature: (source, part, describer)
+            "title_seniority": ("job_title", "seniority", "title"), "title_department": ("job_title", "department", "title"),
+            "icp_seniority": ("job_title", "icp", "title"),
+            "company_size_band": ("employees", "band", "size"), "employees": ("employees", "count", "size"),
+            "icp_company_size": ("employees", "icp", "size"),
+            "email_domain_type": ("email", "type", "email"),
+            "industry": ("industry", "value", "category"), "icp_industry": ("industry", "icp", "category"),
+            "country": ("country", "value", "category"), "icp_country": ("country", "icp", "category"),
+            **{role: (bant, role, "bant") for role in BANT_ROLES}, "bant_score": (bant, "score", "bant"),
         }
         cats = set(self.categorical_features())
+        n_criteria = len(getattr(self, "icp_criteria_", {}))
         info = {}
         for name in self.feature_names_out_:
-            label = labels.get(name, humanise(name) + ": {value}")
             group = "quality" if name == "email_domain_type" else "fit"
-            display = SENIORITY_LABELS if name == "title_seniority" else None
-            kind = "categorical" if name in cats else "flag" if name in ICP_CRITERIA else "numeric"
-            info[name] = FeatureInfo(name, group, label, kind, display)
+            source, part, describer = sources.get(name, ("", "", "")) if name not in generic else ("", "", "")
+            extra: dict[str, Any] = {"source": source, "part": part, "describer": describer,
+                                     "display": displays.get(name)}
+            if name in ICP_LABELS:
+                on, off = ICP_LABELS[name]
+                info[name] = FeatureInfo(name, group, on, "flag", negated=off, **extra)
+                continue
+            if name == "icp_match":
+                label = f"Meets {{value}} of {n_criteria} ideal-customer-profile criteria"
+                info[name] = FeatureInfo(name, group, label, "numeric", digits=0, scale=float(n_criteria), **extra)
+                continue
+            if name == "email_domain_type":
+                extra["params"] = EMAIL_REASON
+            label = labels.get(name, humanise(name) + ": {value}")
+            kind = "categorical" if name in cats else "numeric"
+            digits = 2 if name == "form_completeness" else 0 if name in ("employees", "annual_revenue", "bant_score") else 1
+            info[name] = FeatureInfo(name, group, label, kind, digits=digits, **extra)
         return info
 
     def transform(self, leads: pd.DataFrame) -> pd.DataFrame:

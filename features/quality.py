@@ -127,23 +127,50 @@ QUALITY_FLAGS = [
     "email_missing", "email_invalid", "free_mail", "disposable_email", "role_address", "domain_mismatch",
     "gibberish_name", "test_entry", "invalid_phone", "duplicate_email",
 ]
-QUALITY_LABELS = {
-    "email_missing": "No email address: {value}",
-    "email_invalid": "Malformed or mistyped email address: {value}",
-    "free_mail": "Free-mail address: {value}",
-    "disposable_email": "Disposable (throw-away) email address: {value}",
-    "role_address": "Role address such as info@ or sales@: {value}",
-    "domain_mismatch": "Email domain differs from the company domain: {value}",
-    "gibberish_name": "Name looks fake or keyboard-mashed: {value}",
-    "test_entry": "Looks like a test entry: {value}",
-    "invalid_phone": "Invalid phone number: {value}",
-    "duplicate_email": "Same email as an earlier lead: {value}",
-    "junk_flag": "Flagged as junk: {value}",
+QUALITY_LABELS = {  # flag: (text when on, text when off)
+    "email_missing": ("No email address", "Has an email address"),
+    "email_invalid": ("Malformed or mistyped email address", "Well-formed email address"),
+    "free_mail": ("Free-mail address", "Not a free-mail address"),
+    "disposable_email": ("Disposable (throw-away) email address", "Not a throw-away email address"),
+    "role_address": ("Role address such as info@ or sales@", "Not a role address (info@, sales@...)"),
+    "domain_mismatch": ("Email domain differs from the company domain", "Email domain matches the company domain"),
+    "gibberish_name": ("Name looks fake or keyboard-mashed", "Name looks real"),
+    "test_entry": ("Looks like a test entry", "Not a test entry"),
+    "invalid_phone": ("Invalid phone number", "No invalid phone number"),
+    "duplicate_email": ("Same email as an earlier lead", "First lead with this email"),
+    "junk_flag": ("Flagged as junk", "Not flagged as junk"),
 }
+# Flags about the email address read as one reason with email_domain_type (features/profile.py): their
+# part in that reason (models/explain.py, describer "email").
+EMAIL_PARTS = {"email_missing": "missing", "email_invalid": "invalid", "free_mail": "free",
+               "disposable_email": "disposable", "role_address": "role", "domain_mismatch": "mismatch"}
+EMAIL_SERVICE = "email_service"  # the public mail service of the address (label only, never a model feature)
+EMAIL_REASON = {"service_column": EMAIL_SERVICE}
 
 
 def quality_info() -> dict[str, FeatureInfo]:
-    return {n: FeatureInfo(n, "quality", QUALITY_LABELS[n], "flag") for n in QUALITY_FLAGS}
+    info = {}
+    for n in QUALITY_FLAGS:
+        on, off = QUALITY_LABELS[n]
+        email = n in EMAIL_PARTS
+        info[n] = FeatureInfo(n, "quality", on, "flag", negated=off, source="email" if email else "",
+                              part=EMAIL_PARTS.get(n, ""), describer="email" if email else "",
+                              params=EMAIL_REASON if email else None)
+    return info
+
+
+def email_service(emails: pd.Series, disposable: frozenset[str] | None = None) -> pd.Series:
+    """The domain of a well-formed address when it belongs to a public mail service (a free-mail provider, a
+    listed throw-away service, or a one-letter typo of a free-mail domain), else missing. It names the
+    provider in reasons ("Free-mail address (gmail.com)"); a company's own domain, and anything of the local
+    part, never appears."""
+    email = emails.astype("string")
+    _, domain = email_parts(email)
+    valid = _arrow_match(email.str.strip(), EMAIL_RE.pattern)
+    listed = disposable if disposable is not None else disposable_domains()
+    public = (domain.isin(FREE_MAIL).fillna(False).to_numpy(dtype=bool)
+              | domain.isin(listed).fillna(False).to_numpy(dtype=bool) | typo_of_free_mail_mask(domain))
+    return domain.where(valid & public).astype("str")
 
 
 def email_parts(emails: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -31,7 +31,7 @@ def test_table_layout_and_age() -> None:
     leads, events = _tiny()
     b = LeadFeatureBuilder(exclude=["status"], engagement={"event_types": ["page_view"]}).fit(leads, events)
     out = b.transform(leads, events, pd.Timestamp("2025-01-21"))
-    assert list(out.columns) == ["lead_id", "as_of", *b.feature_names_out_, "junk_flag"]
+    assert list(out.columns) == ["lead_id", "as_of", *b.feature_names_out_, "junk_flag", "email_service"]
     assert "status" not in out.columns
     assert set(QUALITY_FLAGS) <= set(b.feature_names_out_)
     assert out["lead_age_days"].tolist() == pytest.approx([20.0, 9.5])
@@ -191,3 +191,53 @@ def test_signup_burst_after_earlier_anonymous_visits_still_counts() -> None:
     out = b.transform(leads, events, pd.Timestamp("2025-01-11"))
     assert out.loc[0, "events_first_hour"] == 1 and out.loc[0, "max_events_one_hour"] == 20
     assert bool(out.loc[0, "junk_flag"])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# email_service (label-only column) and the sources that merge derived features into one reason
+# ---------------------------------------------------------------------------------------------------------
+def test_email_service_names_only_public_mail_providers() -> None:
+    leads = pd.DataFrame({
+        "lead_id": list("abcdefg"),
+        "created_at": pd.Timestamp("2025-01-01"),
+        "email": ["Jane.Roe@Gmail.com", "bob@acme-widgets.io", "zz@mailinator.com", "kim@gmial.com",
+                  "not-an-email", None, "info@yahoo.fr"],
+    })
+    b = LeadFeatureBuilder().fit(leads)
+    out = b.transform(leads, None, pd.Timestamp("2025-02-01"))
+    service = out["email_service"].tolist()
+    assert service[0] == "gmail.com" and service[2] == "mailinator.com" and service[3] == "gmial.com"
+    assert service[6] == "yahoo.fr"
+    assert all(pd.isna(v) for v in (service[1], service[4], service[5]))  # company domain, malformed, missing
+    assert "email_service" not in b.feature_names_out_  # a label aid, never a model input
+    text = " ".join(str(v) for v in service)
+    assert "jane" not in text.lower() and "acme" not in text and "not-an-email" not in text
+
+
+def test_sources_group_the_features_derived_from_one_input() -> None:
+    leads, events = _tiny()
+    events = pd.concat([events, pd.DataFrame({"lead_id": ["a"], "timestamp": [pd.Timestamp("2025-01-06")],
+                                              "event_type": ["pricing_page_view"]})], ignore_index=True)
+    b = LeadFeatureBuilder(exclude=["status"], engagement={"min_type_count": 1}).fit(leads, events)
+    info = b.feature_info()
+    by_source: dict[str, set[str]] = {}
+    for name, meta in info.items():
+        by_source.setdefault(meta.source_name, set()).add(name)
+    assert by_source["pricing_page_view"] == {"n_pricing_page_view_7", "n_pricing_page_view_30", "n_pricing_page_view_90",
+                                              "n_pricing_page_view_all", "decayed_pricing_page_view"}
+    assert {"email_domain_type", "free_mail", "disposable_email", "email_missing", "email_invalid", "role_address",
+            "domain_mismatch"} == by_source["email"]
+    assert {"title_seniority", "title_department", "icp_seniority"} == by_source["job_title"]
+    assert {"n_events_7", "days_since_last_event", "decayed_events"} <= by_source["activity"]
+    assert by_source["lead_age_days"] == {"lead_age_days"}  # a feature with no source is its own
+    assert info["decayed_pricing_page_view"].params["half_life_days"] == 14.0
+    assert info["n_pricing_page_view_30"].part == "n_30" and info["n_pricing_page_view_30"].describer == "events"
+
+
+def test_an_event_type_named_like_a_profile_column_keeps_its_own_source() -> None:
+    leads, events = _tiny()
+    events["event_type"] = "job_title"  # an event type that happens to share a profile source's name
+    b = LeadFeatureBuilder(exclude=["status"], engagement={"min_type_count": 1}).fit(leads, events)
+    info = b.feature_info()
+    assert info["title_seniority"].source_name == "job_title"
+    assert info["n_job_title_all"].source_name == "job_title_events"

@@ -212,11 +212,14 @@ def test_labels_are_human_text(fitted: EngagementFeatures) -> None:
     assert info["n_pricing_page_view_7"].describe(3.0) == "Visited the pricing page 3 times in the last 7 days"
     assert info["n_events_all"].describe(12.0) == "12 activities in total"
     assert info["unsubscribed"].kind == "flag"
-    assert info["unsubscribed"].describe(1.0) == "Unsubscribed from emails: yes"
+    assert info["unsubscribed"].describe(1.0) == "Unsubscribed from emails"
+    assert info["unsubscribed"].describe(0.0) == "Still subscribed to emails"
+    assert info["days_since_last_event"].describe(4.7) == "Last activity 4 days ago"
+    assert info["days_since_last_event"].describe(0.2) == "Last activity today"
     assert event_phrase("some_new_type") == "Some new type events: {n}"
     for meta in info.values():
         assert meta.group == "engagement"
-        assert "{value" in meta.label
+        assert "{value" in meta.label or meta.kind == "flag"
 
 
 def test_to_days_handles_nat() -> None:

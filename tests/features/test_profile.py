@@ -166,7 +166,9 @@ def test_icp_flags_and_match_share() -> None:
     assert out["icp_match"].tolist() == [1.0, 0.0, 0.0, 1.0]
     info = p.feature_info()
     assert info["icp_match"].group == "fit" and info["icp_country"].kind == "flag"
-    assert info["icp_country"].describe(1.0) == "Country in the ideal customer profile: yes"
+    assert info["icp_country"].describe(1.0) == "Country in the ideal customer profile"
+    assert info["icp_country"].describe(0.0) == "Country outside the ideal customer profile"
+    assert info["icp_match"].describe(0.75) == "Meets 3 of 4 ideal-customer-profile criteria"
 
 
 def test_icp_from_config_and_criteria_switched_off() -> None:

@@ -1,4 +1,5 @@
-"""top_reasons: strict JSON, positives then negatives by strength, human labels, JSON-safe values."""
+"""top_reasons: strict JSON, positives then negatives by strength, human labels, JSON-safe values; reasons
+merged per source (the derived features of one input read as one sentence); no personal data in labels."""
 from __future__ import annotations
 
 import json
@@ -120,9 +121,143 @@ def test_every_builder_label_formats_as_text() -> None:
     builder = LeadFeatureBuilder(engagement={"min_type_count": 1}).fit(leads, events)
     info = builder.feature_info()
     assert set(info) == set(builder.feature_names_out_)
-    samples = {"categorical": "Software", "flag": 1.0, "numeric": 1234.5}
+    samples = {"categorical": "Software", "flag": 1.0, "numeric": 1234.5, "days": 4.0}
     for name, meta in info.items():
         text = meta.describe(samples[meta.kind])
         assert text != f"{name} = {samples[meta.kind]}", name
         assert "{" not in text and "}" not in text and "_" not in text.split(":")[0], (name, text)
         assert meta.describe(float("nan")).endswith(": unknown"), name
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reasons merged per source, worded from the source's features
+# ---------------------------------------------------------------------------------------------------------
+AS_OF = pd.Timestamp("2025-03-01")
+
+
+def _world() -> tuple[pd.DataFrame, pd.DataFrame]:
+    leads = pd.DataFrame({
+        "lead_id": ["a", "b", "c"],
+        "created_at": pd.to_datetime(["2025-01-01", "2025-01-05", "2025-02-01"]),
+        "email": ["ann.smith@gmail.com", "bo.lind@northwind-traders.com", "cy@mailinator.com"],
+        "first_name": ["Ann", "Bo", "Cy"], "last_name": ["Smith", "Lind", "Qxzv"],
+        "phone": ["+1 415 555 0134", "+46 8 123 456 78", "123"],
+        "company_domain": ["northwind-traders.com"] * 3,
+        "job_title": ["VP of Sales", "Data Engineer", ""], "employees": [450, 12, None],
+        "industry": ["Software", "Retail", "Software"], "country": ["US", "DE", "US"],
+        "budget": ["yes", "no", None], "need": ["high", "low", None],
+    })
+    day = pd.Timedelta(days=1)
+    events = pd.DataFrame({
+        "lead_id": ["a", "a", "a", "b", "a", "b", "c"],
+        "timestamp": [AS_OF - 10 * day, AS_OF - 12 * day, AS_OF - 20 * day, AS_OF - 4.5 * day,
+                      AS_OF - 40 * day, AS_OF - 30 * day, AS_OF - 2 * day],
+        "event_type": ["pricing_page_view"] * 3 + ["demo_request", "page_view", "page_view", "page_view"],
+    })
+    return leads, events
+
+
+@pytest.fixture(scope="module")
+def built() -> tuple[pd.DataFrame, list[str], dict]:
+    from features.builder import LeadFeatureBuilder
+
+    leads, events = _world()
+    builder = LeadFeatureBuilder(engagement={"min_type_count": 1}).fit(leads, events)
+    X = builder.transform(leads, events, AS_OF)
+    return X, list(builder.feature_names_out_), builder.feature_info()
+
+
+def _contrib(names: list[str], n: int, values: dict[tuple[int, str], float]) -> np.ndarray:
+    out = np.zeros((n, len(names)))
+    for (row, name), v in values.items():
+        out[row, names.index(name)] = v
+    return out
+
+
+def test_reasons_merge_the_features_of_one_source(built) -> None:
+    X, names, info = built
+    contrib = _contrib(names, 3, {
+        (0, "n_pricing_page_view_7"): 0.05, (0, "n_pricing_page_view_30"): 0.3, (0, "n_pricing_page_view_all"): 0.1,
+        (0, "decayed_pricing_page_view"): 0.25, (0, "employees"): 0.4, (0, "company_size_band"): 0.05,
+        (0, "free_mail"): -0.4, (0, "email_domain_type"): -0.25,
+        (0, "title_seniority"): 0.3, (0, "title_department"): -0.1, (0, "icp_seniority"): 0.2,
+        (1, "n_demo_request_all"): 0.6, (1, "decayed_demo_request"): 0.3, (1, "need"): -0.5, (1, "bant_score"): -0.2,
+        (2, "disposable_email"): -2.0, (2, "email_domain_type"): -0.5,
+    })
+    reasons = [_strict_loads(r) for r in top_reasons(contrib, X, names, info)]
+    a = {r["feature"]: r for r in reasons[0]}
+    assert [r["feature"] for r in reasons[0]] == ["pricing_page_view", "employees", "job_title", "email"]
+    assert a["pricing_page_view"]["contribution"] == 0.7  # the four pricing-page columns, summed
+    assert a["pricing_page_view"]["label"] == "Visited the pricing page 3 times in the last 30 days"
+    assert a["pricing_page_view"]["value"] == 3
+    assert a["employees"]["label"] == "Company size: 450 employees (ideal customer profile)"
+    assert a["job_title"]["label"] == "Job title: VP in sales (ideal customer profile)"
+    assert a["job_title"]["contribution"] == 0.4 and a["job_title"]["value"] == "vp"
+    assert a["email"] == {"feature": "email", "label": "Free-mail address (gmail.com)", "value": "free_mail",
+                          "contribution": -0.65}
+    b = [(r["feature"], r["label"], r["contribution"]) for r in reasons[1]]
+    assert b == [("demo_request", "Requested a demo 4 days ago", 0.9), ("bant", "BANT: budget no, need low", -0.7)]
+    assert [(r["label"], r["contribution"]) for r in reasons[2]] == [
+        ("Disposable (throw-away) email address (mailinator.com)", -2.5)]
+
+
+def test_a_source_with_opposite_contributions_reads_as_its_net_effect(built) -> None:
+    X, names, info = built
+    contrib = _contrib(names, 3, {(0, "n_page_view_all"): 0.5, (0, "n_page_view_90"): -0.2,
+                                  (1, "n_page_view_all"): 0.2, (1, "n_page_view_90"): -0.5})
+    reasons = [_strict_loads(r) for r in top_reasons(contrib, X, names, info)]
+    assert [(r["feature"], r["contribution"]) for r in reasons[0]] == [("page_view", 0.3)]
+    assert [(r["feature"], r["contribution"]) for r in reasons[1]] == [("page_view", -0.3)]
+    assert reasons[0][0]["label"] == "Viewed a web page 40 days ago"
+    assert reasons[1][0]["label"] == "Viewed a web page 30 days ago"
+
+
+def test_activity_and_recency_wording(built) -> None:
+    X, names, info = built
+    contrib = _contrib(names, 3, {(0, "days_since_last_event"): -0.4, (1, "n_pricing_page_view_all"): -0.3,
+                                  (2, "lead_age_days"): 0.2, (2, "trend_7_vs_30"): 0.1})
+    reasons = [_strict_loads(r) for r in top_reasons(contrib, X, names, info)]
+    assert reasons[0][0]["label"] == "4 activities in the last 90 days, most recently 10 days ago"
+    assert reasons[1][0]["label"] == "No pricing page visits yet" and reasons[1][0]["value"] == 0
+    assert reasons[2][0]["label"] == "Lead created 28 days ago" and reasons[2][0]["value"] == 28
+    assert reasons[2][1]["feature"] == "activity" and reasons[2][1]["label"].startswith("Activity in the last 7 days at")
+
+
+def test_no_personal_data_in_reasons(built) -> None:
+    """Whatever the model says, the reasons never show an email address, its local part, a name, a phone
+    number or a company's own domain; a free-mail provider's domain may appear."""
+    X, names, info = built
+    leads, _ = _world()
+    rng = np.random.default_rng(0)
+    text = ""
+    for _ in range(30):
+        contrib = rng.normal(size=(len(X), len(names))) * rng.random(len(names))
+        text += "\n".join(top_reasons(contrib, X, names, info, n_positive=10, n_negative=10)).lower()
+    needles = {*leads["email"].str.lower(), *leads["email"].str.split("@").str[0].str.lower(),
+               *leads["first_name"].str.lower(), *leads["last_name"].str.lower(), "northwind", "415 555", "4155550134",
+               "+46 8", "123 456"}
+    words = set(__import__("re").findall(r"[\w.+@-]+", text))
+    assert not [n for n in needles if n in words or ("@" in n and n in text) or (" " in n and n in text)]
+    assert "gmail.com" in text and "mailinator.com" in text
+
+
+def test_every_reason_has_the_spec_keys_and_strict_json(built) -> None:
+    X, names, info = built
+    contrib = np.random.default_rng(1).normal(size=(len(X), len(names)))
+    for text in top_reasons(contrib, X, names, info):
+        reasons = _strict_loads(text)
+        assert 0 < len(reasons) <= 5
+        for r in reasons:
+            assert set(r) == {"feature", "label", "value", "contribution"}
+            assert r["label"] and "{" not in r["label"] and "nan" not in r["label"].lower().split()
+        pos = [r["contribution"] for r in reasons if r["contribution"] > 0]
+        neg = [r["contribution"] for r in reasons if r["contribution"] < 0]
+        assert pos == sorted(pos, reverse=True) and neg == sorted(neg) and len(pos) <= 3 and len(neg) <= 2
+        assert len({r["feature"] for r in reasons}) == len(reasons)  # one reason per source
+
+
+def test_reasons_of_a_feature_table_without_the_email_service_column(built) -> None:
+    X, names, info = built
+    contrib = _contrib(names, 3, {(0, "free_mail"): -0.4})
+    reasons = top_reasons(contrib, X.drop(columns=["email_service"]), names, info)
+    assert _strict_loads(reasons[0])[0]["label"] == "Free-mail address"

@@ -92,3 +92,58 @@ def test_unreachable_precision_leaves_the_grade_empty():
     scale = GradeScale.fit_precision(margin, y, {"A": 0.5, "B": 0.3, "C": 0.04})
     grades = scale.grade(margin)
     assert "A" not in grades and "B" not in grades and "C" in grades
+
+
+# ---------------------------------------------------------------------------------------------------------
+# MatrixGrades: fit letter x engagement digit
+# ---------------------------------------------------------------------------------------------------------
+from models.grades import MATRIX_CELLS, MatrixGrades  # noqa: E402
+
+
+def test_matrix_cutoffs_give_the_configured_shares_on_the_fitting_data() -> None:
+    rng = np.random.default_rng(0)
+    fit, eng = rng.normal(size=4000), rng.normal(size=4000)
+    scale = MatrixGrades.fit(fit, eng, (0.1, 0.2, 0.3), (0.25, 0.25, 0.25))
+    grades = scale.grade(fit, eng)
+    letters = np.array([g[0] for g in grades])
+    digits = np.array([g[1] for g in grades])
+    for letter, share in zip("ABCD", (0.1, 0.2, 0.3, 0.4)):
+        assert abs(np.mean(letters == letter) - share) <= 1 / 4000 + 1e-12
+    for digit in "1234":
+        assert abs(np.mean(digits == digit) - 0.25) <= 1 / 4000 + 1e-12
+    assert scale.fit_cutoffs[0] > scale.fit_cutoffs[1] > scale.fit_cutoffs[2]
+    # higher fit never gets a worse letter; A1 is the best corner
+    order = np.argsort(fit)
+    assert np.all(np.diff([ "ABCD".index(letters[i]) for i in order]) <= 0)
+    assert scale.grade(np.array([9.0, -9.0]), np.array([9.0, -9.0])).tolist() == ["A1", "D4"]
+    assert abs(sum(c["share"] for c in scale.cells.values()) - 1) < 1e-3 and set(scale.cells) == set(MATRIX_CELLS)
+
+
+def test_tied_scores_land_in_the_lowest_class_they_span() -> None:
+    # 60% of the leads have no activity at all: identical engagement scores at the bottom
+    eng = np.r_[np.full(600, -0.5), np.linspace(0.0, 2.0, 400)]
+    fit = np.linspace(-1, 1, 1000)
+    scale = MatrixGrades.fit(fit, eng, (0.25, 0.25, 0.25), (0.25, 0.25, 0.25))
+    digits = np.array([g[1] for g in scale.grade(fit, eng)])
+    assert set(digits[:600]) == {"4"}  # never lifted to 2 or 3 because the tie block crosses their cut-offs
+    assert abs(np.mean(digits[600:] == "1") - 0.625) < 0.01  # the top 25% of all leads
+    # no spread at all (no engagement features): everyone gets the lowest digit
+    flat = MatrixGrades.fit(fit, np.zeros(1000))
+    assert {g[1] for g in flat.grade(fit, np.zeros(1000))} == {"4"}
+
+
+def test_matrix_grade_is_missing_where_a_score_is() -> None:
+    scale = MatrixGrades.fit(np.arange(10.0), np.arange(10.0))
+    out = scale.grade(np.array([5.0, np.nan, 1.0]), np.array([np.nan, 2.0, 1.0]))
+    assert out[0] is None and out[1] is None and out[2] in MATRIX_CELLS
+
+
+def test_matrix_config_is_validated() -> None:
+    from pydantic import ValidationError
+
+    from pipeline.config import MatrixConfig
+
+    assert MatrixConfig().fit == [0.25, 0.25, 0.25]
+    for bad in ({"fit": [0.5, 0.5, 0.1]}, {"engagement": [0.2, 0.2]}, {"fit": [0.0, 0.2, 0.2]}):
+        with pytest.raises(ValidationError, match="3 shares"):
+            MatrixConfig(**bad)
