@@ -2,6 +2,7 @@
 feature table into the SPEC 4 scoring columns. This is what the MLflow pyfunc wraps."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,12 +12,13 @@ import pandas as pd
 from features.builder import LeadFeatureBuilder
 from features.metadata import FeatureInfo
 from models.calibration import Calibrator
+from models.drift import DriftReference
 from models.estimators import MarginModel
-from models.explain import group_sums, top_reasons
-from models.grades import GradeScale
+from models.explain import reason_plan
+from models.grades import GradeScale, MatrixGrades
 
 OUTPUT_COLUMNS = ["lead_id", "as_of", "probability", "score", "grade", "fit_score", "engagement_score",
-                  "top_reasons", "model_name", "model_version", "scored_at"]
+                  "matrix_grade", "top_reasons", "model_name", "model_version", "scored_at"]
 
 
 @dataclass
@@ -30,6 +32,8 @@ class LeadScorer:
     top_positive: int = 3
     top_negative: int = 2
     extra: dict[str, Any] = field(default_factory=dict)
+    drift_reference: DriftReference | None = None  # training-time distributions for drift (PSI); None in older models
+    matrix: MatrixGrades | None = None  # fit letter x engagement digit cut-offs ("A2"); None in older models
 
     @property
     def feature_names(self) -> list[str]:
@@ -39,28 +43,66 @@ class LeadScorer:
         return self.calibrator.predict(self.model.margin(features))
 
     def score(self, features: pd.DataFrame, explain: bool = True, model_version: str = "") -> pd.DataFrame:
-        """SPEC 4 columns for each row of the feature table (`lead_id`, optional `as_of`, features)."""
+        """SPEC 4 columns (plus `matrix_grade`) for each row of the feature table (`lead_id`, optional `as_of`,
+        features). With `explain` the model runs once, for its contributions: the margin is their row sum
+        (LightGBM's pred_contrib and the linear SHAP of logreg add up to the raw score), so reasons cost
+        one model pass, not two. Without it, fit / engagement scores, matrix grade and reasons are empty."""
         missing = [c for c in self.feature_names if c not in features.columns]
         if missing:
             raise ValueError(f"feature table lacks {len(missing)} model features, e.g. {missing[:3]}")
-        margin = self.model.margin(features)
-        out = pd.DataFrame({"lead_id": features["lead_id"].astype(str).to_numpy()})
-        out["as_of"] = pd.to_datetime(features["as_of"]).to_numpy() if "as_of" in features else pd.NaT
-        out["probability"] = self.calibrator.predict(margin)
-        native = getattr(self.model, "native_score", None)  # the points model scores in points
-        out["score"] = native(features) if native is not None else self.grades.score(margin)
-        out["grade"] = self.grades.grade(margin)
+        n = len(features)
+        if n == 0:  # the models refuse empty input; an empty chunk scores to an empty frame
+            explain = False
+            margin = np.zeros(0)
         if explain:
-            contrib = self.model.contributions(features)[:, :-1]
-            names = self.feature_names
-            out["fit_score"] = group_sums(contrib, names, self.info, ("fit", "quality"))
-            out["engagement_score"] = group_sums(contrib, names, self.info, ("engagement",))
-            out["top_reasons"] = top_reasons(contrib, features, names, self.info, self.top_positive, self.top_negative)
+            contrib = np.asarray(self.model.contributions(features), dtype=float)
+            plan = reason_plan(self, self.feature_names, self.info)
+            sums = contrib @ plan.weights(contrib.shape[1], self.info)
+            margin, fit, engagement = sums[:, 0], sums[:, 1], sums[:, 2]
+            matrix = getattr(self, "matrix", None)
+            matrix_grade = matrix.grade(fit, engagement) if matrix is not None else np.full(n, None, dtype=object)
+            reasons = plan.reasons(contrib, sums[:, 3:], features, self.top_positive, self.top_negative)
+            del contrib, sums
         else:
-            out["fit_score"] = np.nan
-            out["engagement_score"] = np.nan
-            out["top_reasons"] = "[]"
-        out["model_name"] = f"{self.registered_name}/{self.model.name}"
-        out["model_version"] = model_version
-        out["scored_at"] = pd.Timestamp.now(tz="UTC").tz_localize(None)
-        return out[OUTPUT_COLUMNS]
+            margin = np.asarray(self.model.margin(features), dtype=float) if n else margin
+            fit = engagement = np.full(n, np.nan)
+            matrix_grade = np.full(n, None, dtype=object)
+            reasons = np.full(n, "[]", dtype=object)
+        native = getattr(self.model, "native_score", None)  # the points model scores in points
+        lead_id = features["lead_id"]
+        lead_id = lead_id if pd.api.types.is_string_dtype(lead_id.dtype) else lead_id.astype(str)
+        columns = {
+            "lead_id": lead_id.reset_index(drop=True),
+            "as_of": pd.to_datetime(features["as_of"]).to_numpy() if "as_of" in features else np.full(n, np.datetime64("NaT", "ns")),
+            "probability": self.calibrator.predict(margin) if n else np.zeros(0),
+            "score": native(features) if native is not None and n else self.grades.score(margin),
+            "grade": self.grades.grade(margin),
+            "fit_score": fit,
+            "engagement_score": engagement,
+            "matrix_grade": matrix_grade,
+            # object dtype: inferring pandas' Arrow-backed str from a million long JSON texts costs seconds
+            "top_reasons": pd.Series(reasons, dtype=object, index=pd.RangeIndex(n), copy=False),
+            "model_name": f"{self.registered_name}/{self.model.name}",
+            "model_version": model_version,
+            "scored_at": pd.Timestamp.now(tz="UTC").tz_localize(None),
+        }
+        return pd.DataFrame(columns, index=pd.RangeIndex(n))[OUTPUT_COLUMNS]
+
+    def fit_matrix(self, features: pd.DataFrame, y: np.ndarray, fit_shares: Sequence[float],
+                   engagement_shares: Sequence[float], max_rows: int = 20_000, seed: int = 0) -> MatrixGrades:
+        """Learn the matrix grade's cut-offs on (validation) rows; a random `max_rows` of them are plenty for
+        quantiles and keep the SHAP pass short."""
+        rows = np.arange(len(features))
+        if len(rows) > max_rows:
+            rows = np.sort(np.random.default_rng(seed).choice(rows, max_rows, replace=False))
+        fit, engagement = self.split(features.iloc[rows])
+        self.matrix = MatrixGrades.fit(fit, engagement, fit_shares, engagement_shares, y=np.asarray(y)[rows])
+        return self.matrix
+
+    def split(self, features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(fit_score, engagement_score) per row: the contributions summed over profile and quality
+        features and over engagement features (what the matrix grade is learnt from)."""
+        contrib = np.asarray(self.model.contributions(features), dtype=float)
+        plan = reason_plan(self, self.feature_names, self.info)
+        sums = contrib @ plan.weights(contrib.shape[1], self.info)[:, :3]
+        return sums[:, 1], sums[:, 2]

@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -23,6 +24,13 @@ ConfigOpt = Annotated[Path, typer.Option("--config", help="YAML config file.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress output (for logs and cron).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one machine-readable JSON summary line on stdout.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show full tracebacks.")]
+
+
+class Engine(str, Enum):
+    pandas = "pandas"
+    spark = "spark"
+
+
 DataOpt = Annotated[Optional[str], typer.Option("--data", help="Folder with leads/events/outcomes (or one leads file in static mode).")]
 
 
@@ -214,15 +222,20 @@ def predict(
     events: Annotated[Optional[str], typer.Option("--events", help="Events file.")] = None,
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Score as of this date (default: now).")] = None,
     model_uri: Annotated[Optional[str], typer.Option("--model-uri", help="Default: models:/lead-scorer@champion.")] = None,
+    previous: Annotated[Optional[str], typer.Option(
+        "--previous", help="The previous scores file: leads that newly crossed the hot / MQL threshold go to "
+                           "OUTPUT's folder as <name>.alerts.<ext>.")] = None,
+    engine: Annotated[Engine, typer.Option("--engine", help="pandas: streamed on this machine; spark: PySpark "
+                                                            "(the `spark` extra), for event logs too big for one.")] = Engine.pandas,
     config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
 ) -> None:
     """Score leads: probability, 0-100 score, grade, fit / engagement scores and top reasons."""
     from pipeline.predict import run_predict
 
     cfg = _config(config)
-    scores = run_predict(cfg, leads, events, output, _timestamp(as_of, "--as-of"), model_uri, Reporter(quiet or as_json))
-    _emit(as_json, {"output": str(output), "rows": len(scores),
-                    "grades": scores["grade"].value_counts().reindex(list("ABCD"), fill_value=0).to_dict()})
+    summary = run_predict(cfg, leads, events, output, _timestamp(as_of, "--as-of"), model_uri, Reporter(quiet or as_json),
+                          previous=previous, engine=engine.value)
+    _emit(as_json, summary)
 
 
 @app.command()

@@ -218,11 +218,42 @@ class GradesConfig(_Section):
         return self
 
 
+class AlertsConfig(_Section):
+    """`predict --previous`: which crossings since the previous scoring are alerts. The points model
+    uses its own rules' hot / MQL thresholds (in points) instead."""
+
+    hot_grade: Literal["A", "B", "C"] = Field("A", description="Hot = this grade or better.")
+    mql_score: int = Field(70, ge=0, le=100, description="Marketing-qualified = score (0-100) at or above this.")
+
+
+class MatrixConfig(_Section):
+    """The combined grade "A2": a fit letter from fit_score and an engagement digit from engagement_score.
+    fit: shares of validation leads given A, B, C (D the rest); engagement: shares given 1, 2, 3 (4 the rest)."""
+
+    fit: list[float] = Field(default_factory=lambda: [0.25, 0.25, 0.25], description="Shares for A, B, C.")
+    engagement: list[float] = Field(default_factory=lambda: [0.25, 0.25, 0.25], description="Shares for 1, 2, 3.")
+
+    @model_validator(mode="after")
+    def _shares(self) -> "MatrixConfig":
+        for key in ("fit", "engagement"):
+            shares = getattr(self, key)
+            if len(shares) != 3 or not all(0 < x < 1 for x in shares) or sum(shares) >= 1:
+                raise ValueError(f"matrix.{key} must be 3 shares, each between 0 and 1, summing to less than 1 "
+                                 f"(the last class takes the rest); got {shares}")
+        return self
+
+
 class ScoringConfig(_Section):
     calibration: Literal["auto", "isotonic", "sigmoid"] = "auto"
+    chunk_leads: int = Field(100_000, ge=1_000, description="predict scores this many leads at a time: peak "
+                                                            "memory follows the chunk, not the input size.")
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     grades: GradesConfig = Field(default_factory=GradesConfig)
     top_positive: int = Field(3, ge=0)
     top_negative: int = Field(2, ge=0)
+    matrix: MatrixConfig = Field(default_factory=MatrixConfig)
+    drift_warn_psi: float = Field(0.2, gt=0, le=10, description="predict warns when the score or a feature drifts "
+                                                                "above this PSI against the model's reference.")
 
 
 class PromotionConfig(_Section):

@@ -30,9 +30,12 @@ Proceed with one warning line (the cell becomes missing, which the models handle
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -111,8 +114,21 @@ def prepare_leads(frame: pd.DataFrame, cfg: DataConfig, source: str) -> pd.DataF
     _clean_numeric_roles(leads, findings, original)
     _clean_generic_numbers(leads, cfg, findings)
     _limit_text(leads, [c for c in leads.columns if c not in ("lead_id", LABEL)], findings, original)
+    _blank_to_missing(leads)
     findings.emit()
     return leads
+
+
+def _blank_to_missing(leads: pd.DataFrame) -> None:
+    """Empty or blank text cells are missing, as a CSV reader reads them: so a Parquet export and a CSV
+    export of the same data give the same features (form completeness, phone checks...)."""
+    for col in leads.columns:
+        if col in ("lead_id", LABEL) or not _is_text(leads[col]):
+            continue
+        values = leads[col]
+        blank = values.notna() & ~_non_empty(values)
+        if blank.any():
+            leads[col] = values.where(~blank)
 
 
 def prepare_events(frame: pd.DataFrame, cfg: DataConfig, source: str, lead_ids: pd.Series | None = None) -> pd.DataFrame:
@@ -370,9 +386,23 @@ def _require(frame: pd.DataFrame, columns: list[str], source: str) -> None:
         raise InputError(f"{source}: missing required column '{missing[0]}' (columns found: {have})")
 
 
+_FIRST_ROW = contextvars.ContextVar("first_row", default=1)
+
+
+@contextlib.contextmanager
+def rows_from(first_row: int) -> Iterator[None]:
+    """Checks inside this block see a batch of a larger file whose first row is data row `first_row`,
+    so their messages name the rows of the file, not of the batch."""
+    token = _FIRST_ROW.set(first_row)
+    try:
+        yield
+    finally:
+        _FIRST_ROW.reset(token)
+
+
 def _rows(mask: pd.Series) -> list[int]:
-    """1-based data row numbers where mask is true."""
-    return (np.flatnonzero(np.asarray(mask, dtype=bool)) + 1).tolist()
+    """1-based data row numbers (of the file, see `rows_from`) where mask is true."""
+    return (np.flatnonzero(np.asarray(mask, dtype=bool)) + _FIRST_ROW.get()).tolist()
 
 
 def _is_text(values: pd.Series) -> bool:

@@ -34,8 +34,9 @@ def run_demo(cfg: Config, workdir: str | Path, n_leads: int, seed: int, reporter
     as_of = result.inputs.data_end().ceil("D")
     open_leads = write_open_leads(result.inputs, as_of, cfg.training.max_lead_age_days, data / "open_leads.parquet")
     reporter.step(f"4/4 Scoring the {open_leads:,} leads open on {as_of.date()} (what sales would work on)")
-    scores = run_predict(cfg, str(data / "open_leads.parquet"), str(data / "events.parquet"), workdir / "scores.parquet",
-                         as_of=as_of, reporter=reporter, workdir=workdir)
+    run_predict(cfg, str(data / "open_leads.parquet"), str(data / "events.parquet"), workdir / "scores.parquet",
+                as_of=as_of, reporter=reporter, workdir=workdir)
+    scores = pd.read_parquet(workdir / "scores.parquet")
     return {"result": result, "decision": decision, "scores": scores, "workdir": workdir}
 
 

@@ -47,7 +47,67 @@ def read_table(path: str | Path, text_columns: Sequence[str] = ()) -> pd.DataFra
         raise InputError(f"{path}: not a readable {kind} file ({_one_line(exc)})") from None
 
 
-def _read_csv(path: Path, text_columns: Sequence[str] = ()) -> pd.DataFrame:
+def iter_table(path: str | Path, text_columns: Sequence[str] = (), batch_rows: int = 1_000_000,
+               columns: Sequence[str] | None = None) -> Iterator[pd.DataFrame]:
+    """Read a CSV or Parquet file in batches of about `batch_rows` rows (Parquet: only `columns` that
+    exist, if given), with the same checks and one-line errors as `read_table`. A file with a header
+    and no rows yields one empty frame, so the contracts see its columns."""
+    path = Path(path)
+    _check_readable(path)
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty (no header, no rows)")
+    parquet = path.suffix.lower() in (".parquet", ".pq")
+    try:
+        if parquet:
+            source = pq.ParquetFile(path)
+            names = source.schema_arrow.names
+            wanted = [c for c in columns if c in names] if columns is not None else None
+            empty = True
+            for batch in source.iter_batches(batch_size=batch_rows, columns=wanted):
+                empty = False
+                yield batch.to_pandas()
+            if empty:
+                yield source.schema_arrow.empty_table().select(wanted or names).to_pandas()
+            return
+        _check_csv_head(path)
+        dtype = {c: str for c in text_columns if c}
+        first = True
+        with pd.read_csv(path, encoding="utf-8-sig", low_memory=False, dtype=dtype or None, chunksize=batch_rows) as reader:
+            for frame in reader:
+                if first:
+                    _check_csv_columns(path, frame)
+                    first = False
+                yield frame
+        if first:  # header only
+            yield pd.read_csv(path, encoding="utf-8-sig", dtype=dtype or None)
+    except InputError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path}: file is empty (no header, no rows)") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text ({_bad_byte(path, exc)}); re-export the file as CSV UTF-8") from None
+    except (pa.ArrowException, OSError, ValueError, pd.errors.ParserError) as exc:
+        raise InputError(f"{path}: not a readable {'Parquet' if parquet else 'CSV'} file ({_one_line(exc)})") from None
+
+
+def count_rows(path: str | Path) -> int:
+    """Data rows of a table file, cheaply: Parquet metadata, or line breaks of a CSV (an upper bound
+    when cells hold line breaks). Used to size chunks, never to check the data."""
+    path = Path(path)
+    if path.suffix.lower() in (".parquet", ".pq"):
+        try:
+            return pq.ParquetFile(path).metadata.num_rows
+        except (pa.ArrowException, OSError):
+            return 0  # unreadable: the read itself reports it
+    lines, last = 0, b"\n"
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 22):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return max(lines + (last != b"\n") - 1, 0)
+
+
+def _check_csv_head(path: Path) -> None:
     with open(path, "rb") as handle:
         head = handle.read(4096)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -59,6 +119,17 @@ def _read_csv(path: Path, text_columns: Sequence[str] = ()) -> pd.DataFrame:
         for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
             if sep in header:
                 raise InputError(f"{path}: the header is separated by {name} ({header[:60]!r}); the file must be comma-separated")
+
+
+def _check_csv_columns(path: Path, frame: pd.DataFrame) -> None:
+    if frame.shape[1] == 1 and len(str(frame.columns[0])) > 1 and any(sep in str(frame.columns[0]) for sep in ";\t|"):
+        raise InputError(
+            f"{path}: found a single column {str(frame.columns[0])[:60]!r}; the file must be comma-separated"
+        )
+
+
+def _read_csv(path: Path, text_columns: Sequence[str] = ()) -> pd.DataFrame:
+    _check_csv_head(path)
     dtype = {c: str for c in text_columns if c}
     try:
         frame = pd.read_csv(path, encoding="utf-8-sig", low_memory=False, dtype=dtype or None)
@@ -66,10 +137,7 @@ def _read_csv(path: Path, text_columns: Sequence[str] = ()) -> pd.DataFrame:
         raise InputError(f"{path}: file is empty (no header, no rows)") from None
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text ({_bad_byte(path, exc)}); re-export the file as CSV UTF-8") from None
-    if frame.shape[1] == 1 and len(str(frame.columns[0])) > 1 and any(sep in str(frame.columns[0]) for sep in ";\t|"):
-        raise InputError(
-            f"{path}: found a single column {str(frame.columns[0])[:60]!r}; the file must be comma-separated"
-        )
+    _check_csv_columns(path, frame)
     return frame
 
 
@@ -221,6 +289,45 @@ def write_table(frame: pd.DataFrame, target: str | Path) -> Path:
         else:
             pq.write_table(table, handle, compression="zstd")
     return target
+
+
+class TableWriter:
+    """Append frames to one CSV or Parquet (zstd) file that appears atomically when the block ends
+    without an error (see `atomic_file`); nothing is left behind otherwise. Every frame must have the
+    first frame's columns; a block that writes no frame writes an empty file with `columns`."""
+
+    def __init__(self, target: str | Path, columns: Sequence[str] = ()):
+        self.target, self.columns = check_output(target), list(columns)
+        self.rows = 0
+        self._schema: pa.Schema | None = None
+        self._parquet: pq.ParquetWriter | None = None
+
+    def __enter__(self) -> "TableWriter":
+        self._atomic = atomic_file(self.target)
+        self._handle = self._atomic.__enter__()
+        return self
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self.target.suffix.lower() == ".csv":
+            self._handle.write(frame.to_csv(index=False, header=self.rows == 0).encode("utf-8"))
+        else:
+            table = pa.Table.from_pandas(frame, schema=self._schema, preserve_index=False)
+            if self._parquet is None:
+                self._schema = table.schema
+                self._parquet = pq.ParquetWriter(self._handle, self._schema, compression="zstd")
+            self._parquet.write_table(table)
+        self.rows += len(frame)
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> bool | None:
+        if exc_type is None and self.rows == 0:
+            self.write(pd.DataFrame(columns=self.columns))
+        if self._parquet is not None:
+            if exc_type is None:
+                self._parquet.close()
+            else:
+                with contextlib.suppress(Exception):
+                    self._parquet.close()
+        return self._atomic.__exit__(exc_type, exc, tb)
 
 
 def leftover_temp_files(folder: str | Path) -> list[Path]:

@@ -11,7 +11,9 @@ environment can never make batch scoring fetch and unpickle a model from somewhe
 """
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -19,10 +21,13 @@ import pandas as pd
 
 from pipeline.config import Config
 from pipeline.console import Reporter
-from pipeline.data import load_scoring_inputs
+from models.alerts import ALERT_COLUMNS, Thresholds, crossings
+from models.scorer import OUTPUT_COLUMNS
+from models.drift import DriftResult
+from pipeline.chunks import chunked_inputs
+from pipeline.drift import BatchDrift, drift_metrics, warn_drift, write_drift_reports
 from pipeline.errors import InputError, LeadscoreError
-from pipeline.featurize import as_of_cut
-from pipeline.io import check_output, write_table
+from pipeline.io import TableWriter, check_output
 
 log = logging.getLogger("leadscore")
 CHAMPION = "champion"
@@ -54,31 +59,133 @@ def check_model_uri(uri: str) -> None:
 
 
 def run_predict(cfg: Config, leads: str, events: str | None, output: str | Path, as_of: pd.Timestamp | None = None,
-                model_uri: str | None = None, reporter: Reporter | None = None, workdir: str | Path | None = None) -> pd.DataFrame:
+                model_uri: str | None = None, reporter: Reporter | None = None, workdir: str | Path | None = None,
+                previous: str | None = None, engine: str = "pandas") -> dict:
+    """Score the leads and write OUTPUT atomically; returns the JSON summary (rows, grades, alerts...).
+
+    The inputs are streamed (`pipeline.chunks`): read and checked in batches, partitioned by lead into
+    chunks of `scoring.chunk_leads` leads, each scored with its own events, so peak memory follows the
+    chunk size. Inputs of one chunk keep the file's row order; larger ones come out grouped by chunk
+    (join on lead_id). All checks of the inputs run before the model is loaded."""
+    if engine == "spark":
+        from pipeline.spark import run_predict_spark
+
+        return run_predict_spark(cfg, leads, events, output, as_of, model_uri, reporter, workdir, previous=previous)
     reporter = reporter or Reporter(quiet=True)
     output = check_output(output)
+    alerts_output = alerts_path(output) if previous else None
     model_uri = model_uri or default_model_uri(cfg)
     check_model_uri(model_uri)
     as_of = as_of or pd.Timestamp.now(tz="UTC").tz_localize(None)
-    inputs = as_of_cut(load_scoring_inputs(cfg, leads, events), as_of)
+    with chunked_inputs(cfg.data, leads, events, as_of, cfg.scoring.chunk_leads, previous) as inputs:
+        from pipeline import tracking  # MLflow: imported only once the inputs are known good
 
-    from pipeline import tracking  # MLflow: imported only once the inputs are known good
+        uri = tracking.setup(cfg, workdir)
+        _require_store(uri, model_uri)
+        model = tracking.load_pyfunc(model_uri)
+        version = tracking.resolve_version(model_uri)
+        scorer = model.unwrap_python_model().scorer
+        reporter.step(f"Scoring with {model_uri} (version {version or '-'}) as of {as_of}"
+                      + (f", {inputs.n_chunks} chunks" if inputs.n_chunks > 1 else ""))
+        checks = ChunkChecks(scorer, inputs.sources)
+        drift = BatchDrift(scorer, warn_psi=cfg.scoring.drift_warn_psi)
+        thresholds = alert_thresholds(scorer, cfg)
+        grades: Counter[str] = Counter()
+        probability_sum = 0.0
+        with contextlib.ExitStack() as stack:
+            writer = stack.enter_context(TableWriter(output, OUTPUT_COLUMNS))
+            alerts = stack.enter_context(TableWriter(alerts_output, ALERT_COLUMNS)) if alerts_output else None
+            update = stack.enter_context(reporter.progress("Scoring leads", inputs.leads_total))
+            for chunk in inputs.chunks():
+                checks.before(chunk.leads, chunk.events)
+                table = scorer.builder.transform(chunk.leads, chunk.events, as_of)
+                checks.after(table)
+                scores = model.predict(table, params={"model_version": version})
+                writer.write(scores)
+                drift.update(table, scores)
+                grades.update(scores["grade"])
+                probability_sum += float(scores["probability"].sum())
+                if alerts is not None:
+                    alerts.write(crossings(scores, chunk.previous, thresholds))
+                update(writer.rows, inputs.leads_total)
+        inputs.warn_unknown_events()
+        checks.warn()
+        drifted = drift.finish()
+        reports = write_drift_reports(drifted, output) if drifted is not None else []
+    summary = {"output": str(output), "rows": writer.rows, "chunks": inputs.n_chunks,
+               "grades": {g: grades.get(g, 0) for g in "ABCD"},
+               "mean_probability": round(probability_sum / max(writer.rows, 1), 6)}
+    if alerts is not None:
+        summary |= {"alerts_output": str(alerts_output), "alerts": alerts.rows}
+    if drifted is not None:
+        summary |= {"drift_report": str(reports[1]), "psi_score": round(drifted.score.psi, 4),
+                    "features_drifted": len(drifted.drifted())}
+    _log_batch(cfg, uri, model_uri, version, as_of, summary, drifted, reports)
+    if drifted is not None:
+        warn_drift(drifted, log, report=reports[1])
+    reporter.step(f"Wrote {writer.rows:,} scores to {output}"
+                  + (f"; {alerts.rows:,} leads newly crossed hot / MQL: {alerts_output}" if alerts is not None else ""))
+    return summary
 
-    uri = tracking.setup(cfg, workdir)
-    _require_store(uri, model_uri)
-    model = tracking.load_pyfunc(model_uri)
-    version = tracking.resolve_version(model_uri)
-    scorer = model.unwrap_python_model().scorer
-    reporter.step(f"Scoring with {model_uri} (version {version or '-'}) as of {as_of}")
-    _warn_missing_columns(scorer.builder, inputs.leads, inputs.sources["leads"])
-    _warn_event_types(scorer.builder, inputs.events, inputs.sources.get("events"))
-    table = scorer.builder.transform(inputs.leads, inputs.events, as_of)
-    _warn_unseen_categories(scorer.model, table, inputs.sources["leads"])
-    scores = model.predict(table, params={"model_version": version})
-    write_table(scores, output)
-    _log_batch(cfg, uri, model_uri, version, as_of, scores)
-    reporter.step(f"Wrote {len(scores):,} scores to {output}")
-    return scores
+
+def alerts_path(output: Path) -> Path:
+    """scores.parquet -> scores.alerts.parquet, beside the scores."""
+    return output.with_name(f"{output.stem}.alerts{output.suffix}")
+
+
+def alert_thresholds(scorer: object, cfg: Config) -> Thresholds:
+    """A points model's own hot / MQL thresholds (its score is in points); else the config's."""
+    rules = getattr(getattr(scorer, "model", None), "rules", None)
+    if rules is not None and hasattr(rules, "thresholds"):
+        return Thresholds(mql_score=rules.thresholds.mql, hot_grade=None, hot_score=rules.thresholds.hot)
+    return Thresholds(mql_score=cfg.scoring.alerts.mql_score, hot_grade=cfg.scoring.alerts.hot_grade)
+
+
+class ChunkChecks:
+    """Warnings about the inputs against the model (missing columns, unknown event types, unseen
+    categories), added up over the chunks and given once at the end."""
+
+    def __init__(self, scorer: object, sources: dict[str, str]):
+        self.scorer, self.sources = scorer, sources
+        self.first = True
+        self.unknown_types: Counter[str] = Counter()
+        self.unseen: dict[str, Counter[str]] = {}
+        self.known = known_categories(getattr(scorer, "model", None))
+        eng = getattr(scorer.builder, "engagement_", None)
+        self.event_types = None if eng is None else {*eng.event_types_, *eng.high_intent, *eng.negative,
+                                                      *eng.email_open, *eng.email_click}
+
+    def before(self, leads: pd.DataFrame, events: pd.DataFrame | None) -> None:
+        if self.first:
+            _warn_missing_columns(self.scorer.builder, leads, self.sources["leads"])
+            if self.event_types is not None and "events" not in self.sources:
+                log.warning("no --events file: the model uses engagement features, which will show no activity for any lead")
+            self.first = False
+        if self.event_types is not None and events is not None and len(events):
+            counts = events["event_type"].value_counts()
+            self.unknown_types.update(counts[~counts.index.isin(list(self.event_types))].to_dict())
+
+    def after(self, table: pd.DataFrame) -> None:
+        for col, kept in self.known.items():
+            if col in table.columns:
+                values = table[col].astype(str)
+                unseen = values[~values.isin(kept)]
+                if len(unseen):
+                    self.unseen.setdefault(col, Counter()).update(unseen.value_counts().to_dict())
+
+    def warn(self) -> None:
+        if self.unknown_types:
+            top = self.unknown_types.most_common()
+            shown = ", ".join(f"'{str(t)[:40]}' {n}" for t, n in top[:3])
+            log.warning("%s: %d events of %d types the model has no features for count only in the activity totals (%s%s)",
+                        self.sources.get("events"), sum(self.unknown_types.values()), len(top), shown,
+                        ", ..." if len(top) > 3 else "")
+        if self.unseen:
+            total = sum(sum(c.values()) for c in self.unseen.values())
+            parts = ["'{}' {} ({})".format(col, sum(c.values()), ", ".join(f"{str(v)[:30]!r} x{n}" for v, n in c.most_common(3)))
+                     for col, c in self.unseen.items()]
+            log.warning("%s: %d values not among the model's training categories are scored as 'other': %s%s",
+                        self.sources["leads"], total, "; ".join(parts[:3]), "; ..." if len(parts) > 3 else "")
 
 
 def _require_store(tracking_uri: str, model_uri: str) -> None:
@@ -101,22 +208,6 @@ def _warn_missing_columns(builder: object, leads: pd.DataFrame, source: str) -> 
                     source, len(missing), ", ".join(f"'{c}'" for c in missing[:3]), ", ..." if len(missing) > 3 else "")
 
 
-def _warn_event_types(builder: object, events: pd.DataFrame | None, source: str | None) -> None:
-    eng = getattr(builder, "engagement_", None)
-    if eng is None:
-        return
-    if events is None:
-        log.warning("no --events file: the model uses engagement features, which will show no activity for any lead")
-        return
-    known = {*eng.event_types_, *eng.high_intent, *eng.negative, *eng.email_open, *eng.email_click}
-    counts = events["event_type"].value_counts()
-    unknown = counts[~counts.index.isin(list(known))]
-    if len(unknown):
-        shown = ", ".join(f"'{str(t)[:40]}' {n}" for t, n in unknown.head(3).items())
-        log.warning("%s: %d events of %d types the model has no features for count only in the activity totals (%s%s)",
-                    source, int(unknown.sum()), len(unknown), shown, ", ..." if len(unknown) > 3 else "")
-
-
 def known_categories(model: object) -> dict[str, list[str]]:
     """Per categorical feature, the values the model learnt something for: a model's own
     `known_categories()`, else its rare-category encoder's (without the catch-all '__other__').
@@ -128,25 +219,9 @@ def known_categories(model: object) -> dict[str, list[str]]:
     return {str(col): [str(v) for v in cats if v != "__other__"] for col, cats in categories.items()}
 
 
-def _warn_unseen_categories(model: object, table: pd.DataFrame, source: str) -> None:
-    """Category values outside the model's training categories are scored as 'other': say how many."""
-    parts, total = [], 0
-    for col, kept in known_categories(model).items():
-        if col not in table.columns:
-            continue
-        values = table[col].astype(str)
-        unseen = values[~values.isin(kept)]
-        if len(unseen):
-            total += len(unseen)
-            top = unseen.value_counts().head(3)
-            parts.append(f"'{col}' {len(unseen)} (" + ", ".join(f"{str(v)[:30]!r} x{n}" for v, n in top.items()) + ")")
-    if parts:
-        log.warning("%s: %d values not among the model's training categories are scored as 'other': %s%s",
-                    source, total, "; ".join(parts[:3]), "; ..." if len(parts) > 3 else "")
-
-
-def _log_batch(cfg: Config, uri: str, model_uri: str, version: str, as_of: pd.Timestamp, scores: pd.DataFrame) -> None:
-    """A run in the batch experiment with counts only (no lead ids or personal data)."""
+def _log_batch(cfg: Config, uri: str, model_uri: str, version: str, as_of: pd.Timestamp, summary: dict,
+               drifted: DriftResult | None, reports: list[Path]) -> None:
+    """A run in the batch experiment: counts, drift metrics and reports (no lead ids or personal data)."""
     import mlflow
 
     from pipeline import tracking
@@ -154,6 +229,11 @@ def _log_batch(cfg: Config, uri: str, model_uri: str, version: str, as_of: pd.Ti
     tracking.ensure_experiment(cfg.mlflow.batch_experiment, uri)
     with mlflow.start_run(run_name=f"predict-{as_of.date()}"):
         mlflow.set_tags({"model_uri": model_uri, "model_version": version, "as_of": str(as_of)})
-        grades = scores["grade"].value_counts()
-        mlflow.log_metrics({"leads_scored": len(scores), "mean_probability": float(scores["probability"].mean()),
-                            **{f"grade_{g}": int(grades.get(g, 0)) for g in "ABCD"}})
+        mlflow.log_metrics({"leads_scored": summary["rows"], "chunks": summary["chunks"],
+                            "mean_probability": summary["mean_probability"],
+                            **{f"grade_{g}": n for g, n in summary["grades"].items()},
+                            **({"alerts": summary["alerts"]} if "alerts" in summary else {})})
+        if drifted is not None:
+            mlflow.log_metrics(drift_metrics(drifted))
+            for path in reports:
+                mlflow.log_artifact(str(path), "drift")

@@ -35,6 +35,7 @@ from pipeline import tracking
 from pipeline.config import Config
 from pipeline.console import Reporter
 from pipeline.data import Inputs, load_training_inputs
+from pipeline.drift import fit_reference
 from pipeline.errors import ConfigError
 from pipeline.examples import Examples, build_examples, make_builder, with_builder
 
@@ -176,6 +177,9 @@ def fit_model(cfg: Config, model: MarginModel, examples: Examples, prefitted: bo
         info = points_info(model.rules, info)
     scorer = LeadScorer(model, calibrator, grades, examples.builder, info,
                         cfg.mlflow.registered_model, cfg.scoring.top_positive, cfg.scoring.top_negative)
+    # the combined grade "A2": fit letter x engagement digit, cut-offs from the validation period too
+    mc = cfg.scoring.matrix
+    scorer.fit_matrix(X_va, y_va, mc.fit, mc.engagement, seed=cfg.training.seed)
     p_va, p_te = calibrator.predict(m_va), calibrator.predict(m_te)
     metrics = {f"val_{k}": v for k, v in evaluate(y_va, p_va).items()}
     metrics |= {f"test_{k}": v for k, v in evaluate(y_te, p_te).items()}
@@ -189,6 +193,9 @@ def fit_and_log(cfg: Config, name: str, model: MarginModel, examples: Examples, 
         if isinstance(model, LightGBMModel) and cfg.models.lightgbm.search_budget > 1:
             model, prefitted = search_lightgbm(cfg, model, examples), True
         scorer, metrics, d = fit_model(cfg, model, examples, prefitted)
+        # batch drift (PSI) compares against the test period: the latest labelled rows, never fitted on
+        scorer.drift_reference = fit_reference(scorer, d["X_test"])
+        mlflow.log_dict(scorer.drift_reference.to_dict(), "drift/reference.json")
         mlflow.set_tags({"model_name": name, "calibration": scorer.calibrator.method_})
         mlflow.log_params({f"model.{k}": v for k, v in model.params().items()})
         mlflow.log_param("calibration.method", scorer.calibrator.method_)

@@ -649,6 +649,9 @@ def test_bad_input(corpus: Corpus, cid: str):
             assert not (x.d / "mlflow.db").exists(), "a failed input check must not create a tracking store"
     else:
         lines = assert_proceeds_with_warnings(result, *spec.needles)
+        # the corpus scores odd populations (every lead, far from the training period): drift warnings
+        # are expected there and tested in test_drift_cli.py
+        lines = [line for line in lines if not line.startswith("drift above PSI")]
         expected = len(spec.needles) if spec.lines is None else spec.lines
         assert len(lines) == expected, f"expected exactly the warnings {spec.needles}, got {lines}"
         assert pd.read_parquet(x.out).shape[0] > 0
