@@ -421,13 +421,14 @@ def _json_value(value: object) -> str:
 
 
 def reason_plan(owner: object, names: Sequence[str], info: Mapping[str, FeatureInfo]) -> "ReasonPlan":
-    """The plan of `owner` (a scorer), built once and reused while its feature names and info stay the same,
-    so the chunks of a streamed batch share its cache of worded sentences. Held outside the owner: nothing
-    extra is pickled with a model."""
+    """The plan of `owner` (a scorer), built once and reused while its feature names and their FeatureInfo
+    objects stay the same, so the chunks of a streamed batch share its cache of worded sentences. Held
+    outside the owner: nothing extra is pickled with a model."""
     key = id(owner)
+    current = tuple(info.get(n) for n in names)
     entry = _PLANS.get(key)
-    if entry is not None and entry[0]() is owner and entry[1] is info and entry[2].names == list(names) \
-            and len(entry[2].infos) == len(info):
+    if entry is not None and entry[0]() is owner and entry[2].names == list(names) \
+            and all(a is b for a, b in zip(entry[1], current)):
         return entry[2]
     plan = ReasonPlan.build(names, info)
     try:
@@ -435,11 +436,11 @@ def reason_plan(owner: object, names: Sequence[str], info: Mapping[str, FeatureI
     except TypeError:
         return plan
     with _PLANS_LOCK:
-        _PLANS[key] = (ref, info, plan)
+        _PLANS[key] = (ref, current, plan)
     return plan
 
 
-_PLANS: dict[int, tuple[weakref.ref, object, "ReasonPlan"]] = {}
+_PLANS: dict[int, tuple[weakref.ref, tuple, "ReasonPlan"]] = {}
 _PLANS_LOCK = threading.Lock()
 
 

@@ -136,3 +136,16 @@ def test_reasons_are_the_same_on_a_second_call_and_follow_new_labels(lgb_model, 
     scorer.info = {**INFO, "industry": FeatureInfo("industry", "fit", "Sector: {value}", "categorical")}
     again = " ".join(scorer.score(table)["top_reasons"])
     assert "Sector: " in again and "Industry: " not in again
+
+
+def test_the_reason_plan_is_reused_for_a_points_model_and_rebuilt_when_a_label_changes(frames) -> None:
+    from models.explain import reason_plan
+
+    X, _ = frames["val"]
+    model = PointsModel(RuleSet(rules=[Rule(feature="industry", values=["software"], points=10)])).fit(X)
+    scorer = _scorer(model, frames)  # the points model uses one of the five features: info has more entries
+    scorer.info = dict(INFO)
+    plan = reason_plan(scorer, scorer.feature_names, scorer.info)
+    assert reason_plan(scorer, scorer.feature_names, scorer.info) is plan
+    scorer.info["industry"] = FeatureInfo("industry", "fit", "Sector: {value}", "categorical")
+    assert reason_plan(scorer, scorer.feature_names, scorer.info) is not plan
