@@ -102,8 +102,9 @@ class Spill:
             parts = self.memory
             self.memory = []
         else:
-            parts = [pd.read_feather(p) for p in self.files.pop(chunk, [])]
-            for path in self.folder.glob(f"{chunk:05d}-*.arrow"):
+            paths = self.files.pop(chunk, [])
+            parts = [pd.read_feather(p) for p in paths]
+            for path in paths:
                 path.unlink()
         if not parts:
             return None
