@@ -5,6 +5,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sklearn.base import BaseEstimator, TransformerMixin
 
 OTHER = "__other__"
@@ -30,12 +32,19 @@ class RareCategoryEncoder(BaseEstimator, TransformerMixin):
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        out = X.copy()
+        out = X.copy(deep=False)
         for col, cats in self.categories_.items():
-            values = out[col].astype(str)
-            values = values.where(values.isin(cats[:-1]), OTHER)
-            out[col] = pd.Categorical(values, categories=cats)
+            out[col] = pd.Categorical.from_codes(_category_codes(out[col], cats[:-1]), cats)
         return out
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         return self.feature_names_in_
+
+
+def _category_codes(column: pd.Series, kept: list[str]) -> np.ndarray:
+    """Position of each value in `kept`, or len(kept) (the `__other__` slot) for anything else, missing
+    values included. Arrow's hash lookup on the string buffer: about 5x faster than pandas' object
+    indexer (`isin` + `Categorical`), which dominated scoring without reasons (benchmarks/RESULTS_scoring.md)."""
+    values = pa.array(column.astype(str))  # zero-copy for pandas' Arrow-backed strings
+    codes = pc.fill_null(pc.index_in(values, value_set=pa.array(kept, type=values.type)), len(kept))
+    return codes.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)

@@ -56,3 +56,31 @@ def test_numeric_codes_are_matched_as_text() -> None:
     assert enc.categories_["code"] == ["1", "2", OTHER]
     out = enc.transform(pd.DataFrame({"code": [2, 3, 1]}))
     assert out["code"].astype(str).tolist() == ["2", OTHER, "1"]
+
+
+def _reference_transform(enc: RareCategoryEncoder, X: pd.DataFrame) -> pd.DataFrame:
+    """The plain pandas definition: text value kept if fitted, else __other__."""
+    out = X.copy()
+    for col, cats in enc.categories_.items():
+        values = out[col].astype(str)
+        out[col] = pd.Categorical(values.where(values.isin(cats[:-1]), OTHER), categories=cats)
+    return out
+
+
+def test_fast_codes_match_the_pandas_definition_for_every_input_dtype() -> None:
+    rng = np.random.default_rng(3)
+    pool = np.array(["x", "y", "z", "rare", "", "nan", None], dtype=object)
+    train = pd.DataFrame({"obj": rng.choice(pool, 2000, p=[.3, .25, .2, .01, .09, .05, .1])})
+    train["text"] = train["obj"].astype("str")
+    train["cat"] = train["obj"].astype("category")
+    train["num"] = rng.choice([1.0, 2.0, 3.5, np.nan], 2000)
+    enc = RareCategoryEncoder(["obj", "text", "cat", "num"], min_share=0.03).fit(train)
+    new = train.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    edits = ["unseen", "rare", None, "", "x", "Y"]
+    new["obj"] = pd.Series(edits + new["obj"].iloc[6:].tolist(), dtype=object)
+    new["text"] = new["obj"].astype("str")
+    got, want = enc.transform(new), _reference_transform(enc, new)
+    for col in enc.categories_:
+        assert got[col].cat.codes.tolist() == want[col].cat.codes.tolist(), col
+        assert list(got[col].cat.categories) == list(want[col].cat.categories)
+    assert got["text"].iloc[:6].astype(str).tolist() == [OTHER, OTHER, OTHER, "", "x", OTHER]
