@@ -5,8 +5,8 @@ calibration, grades, labels) is one joblib artifact and the code ships with the 
 
 Serving (tests/e2e/test_serving.py): POST `{"dataframe_split": {"columns": [...], "data": [...]},
 "params": {"model_version": "3"}}` to /invocations with the rows of the model's own feature table
-(`scorer.builder.transform(leads, events, as_of)`; `leadscore features` fits a new builder, whose columns
-can differ): `as_of` as ISO text, missing values as null.
+(`leadscore features --model-uri URI` writes them; without `--model-uri` it fits a new builder, whose
+columns can differ): `as_of` as ISO text, missing values as null.
 The input signature makes MLflow parse the text back into datetimes and floats before `predict`.
 Spark (pipeline/spark.py): `spark_udf` cannot return timestamps inside a struct, so that caller asks
 for `as_of` / `scored_at` as text and casts them back.

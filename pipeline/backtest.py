@@ -26,6 +26,7 @@ log = logging.getLogger("leadscore")
 def run_backtest(cfg: Config, at: pd.Timestamp, data: str | None = None, truth: str | None = None,
                  reporter: Reporter | None = None, workdir: str | Path | None = None) -> dict[str, Any]:
     reporter = reporter or Reporter(quiet=True)
+    cfg = cfg.model_copy(update={"training": cfg.backtest.applied_to(cfg.training)})
     if cfg.data.mode != "events":
         raise InputError("backtest needs dated data (data.mode: events); use train --cv K for static data")
     uri = tracking.setup(cfg, workdir)

@@ -138,13 +138,16 @@ def features(
     as_of: Annotated[str, typer.Option("--as-of", help="Features use only what was known before this date.")],
     output: Annotated[Path, typer.Option("--output", help="Output file (.parquet or .csv).")],
     events: Annotated[Optional[str], typer.Option("--events", help="Events file.")] = None,
+    model_uri: Annotated[Optional[str], typer.Option(
+        "--model-uri", help="Build the table with this model's own fitted builder (e.g. models:/lead-scorer@champion): "
+                            "the exact input of `mlflow models serve`. Default: a builder fitted on these leads.")] = None,
     config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
 ) -> None:
     """Write the lead-level feature table as of a date."""
     from pipeline.featurize import run_features
 
     cfg = _config(config)
-    n = run_features(cfg, leads, events, _timestamp(as_of, "--as-of"), output)
+    n = run_features(cfg, leads, events, _timestamp(as_of, "--as-of"), output, model_uri)
     log.info("Wrote features of %d leads to %s", n, output)
     _emit(as_json, {"output": str(output), "rows": n})
 

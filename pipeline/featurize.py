@@ -1,4 +1,6 @@
-"""`leadscore features`: the lead-level feature table as of a date (no model needed)."""
+"""`leadscore features`: the lead-level feature table as of a date. Without a model, a builder is fitted
+on the given leads (exploration); with `--model-uri`, the model's own fitted builder makes exactly the
+table that model takes, e.g. the rows a client POSTs to `mlflow models serve`."""
 from __future__ import annotations
 
 import logging
@@ -37,12 +39,31 @@ def as_of_cut(inputs: Inputs, as_of: pd.Timestamp) -> Inputs:
     return Inputs(leads, events, None, inputs.sources)
 
 
-def run_features(cfg: Config, leads: str, events: str | None, as_of: pd.Timestamp, output: str | Path) -> int:
+def run_features(cfg: Config, leads: str, events: str | None, as_of: pd.Timestamp, output: str | Path,
+                 model_uri: str | None = None, workdir: str | Path | None = None) -> int:
     check_output(output)
-    inputs = as_of_cut(load_scoring_inputs(cfg, leads, events), as_of)
-    from pipeline.examples import make_builder  # sklearn: imported only once the inputs are known good
+    if model_uri is not None:
+        from pipeline.predict import check_model_uri
 
-    builder = make_builder(cfg, use_events=inputs.events is not None).fit(inputs.leads, inputs.events)
+        check_model_uri(model_uri)
+    inputs = as_of_cut(load_scoring_inputs(cfg, leads, events), as_of)
+    if model_uri is not None:
+        builder = model_builder(cfg, model_uri, workdir)
+    else:
+        from pipeline.examples import make_builder  # sklearn: imported only once the inputs are known good
+
+        builder = make_builder(cfg, use_events=inputs.events is not None).fit(inputs.leads, inputs.events)
     table = builder.transform(inputs.leads, inputs.events, as_of)
     write_table(table, output)
     return len(table)
+
+
+def model_builder(cfg: Config, model_uri: str, workdir: str | Path | None = None) -> object:
+    """The fitted feature builder stored inside a registered scoring model."""
+    from pipeline import tracking  # MLflow: imported only once the inputs are known good
+    from pipeline.predict import _require_store
+
+    uri = tracking.setup(cfg, workdir)
+    _require_store(uri, model_uri)
+    model = tracking.load_pyfunc(model_uri)
+    return model.unwrap_python_model().scorer.builder

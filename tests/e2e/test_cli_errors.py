@@ -82,3 +82,15 @@ def test_features_command_writes_lead_table(tmp_path, world):
     assert table.columns[0] == "lead_id" and "junk_flag" in table.columns and table["junk_flag"].dtype == bool
     assert len(table) == int((leads["created_at"] < "2026-03-01").sum()) == result.json()["rows"]
     assert not {"email", "first_name", "last_name", "phone"} & set(table.columns)
+
+
+def test_features_with_a_model_that_does_not_exist(tmp_path, world):
+    out = tmp_path / "features.parquet"
+    result = run_cli("features", "--leads", str(world / "leads.parquet"), "--as-of", "2026-03-01", "--output", str(out),
+                     "--model-uri", "models:/lead-scorer@champion", cwd=tmp_path)
+    assert_clean_failure(result, "models:/lead-scorer@champion", "no tracking store")
+    assert not out.exists()
+    missing = run_cli("features", "--leads", str(world / "leads.parquet"), "--as-of", "2026-03-01", "--output", str(out),
+                      "--model-uri", str(tmp_path / "no_model_here"), cwd=tmp_path)
+    assert_clean_failure(missing, "no_model_here", "no model there")
+    assert not out.exists()

@@ -157,7 +157,15 @@ def test_served_model_scores_like_batch_predict(trained, tmp_path: Path) -> None
         assert result.code == 0, result.stderr
         batch = pd.read_parquet(out)
         scorer, version = champion_scorer(trained.uri)
-        table = feature_table(scorer, trained.data, pd.Timestamp(AS_OF))
+        # what a serving client runs: `leadscore features --model-uri` (the champion's own fitted builder)
+        rows = tmp_path / "rows.parquet"
+        made = run_cli("features", "--leads", str(trained.data / "leads.parquet"), "--events",
+                       str(trained.data / "events.parquet"), "--as-of", AS_OF, "--output", str(rows),
+                       "--model-uri", f"models:/{MODEL}@champion", cwd=trained.workdir, env=trained.env)
+        assert made.code == 0, made.stderr
+        table = pd.read_parquet(rows)
+        in_process = feature_table(scorer, trained.data, pd.Timestamp(AS_OF))
+        pd.testing.assert_frame_equal(table, in_process, check_dtype=False, check_categorical=False)
         assert table["lead_id"].tolist() == batch["lead_id"].tolist()
         # the rows a JSON client cannot send as NaN must be in the request: missing numbers and categories
         assert table.isna().any(axis=1).sum() > 100

@@ -135,3 +135,16 @@ def test_lightgbm_monotone_constraint_negative(frames) -> None:
     base = frames["test"][0].iloc[:60].reset_index(drop=True)
     margins = np.vstack([model.margin(base.assign(visits=float(v))) for v in range(0, 15)])
     assert np.all(np.diff(margins, axis=0) <= 1e-12)
+
+
+def test_search_keeps_trees_shallow_and_the_learning_rate() -> None:
+    """Explanation cost grows with depth, leaves and tree count: no draw may leave the cheap shapes."""
+    from models.estimators import sample_params
+
+    base = {"num_leaves": 7, "max_depth": 3, "learning_rate": 0.1, "n_estimators": 600, "min_child_samples": 100}
+    trials = sample_params(base, 40, seed=5)
+    assert trials[0] == base and len(trials) == 40
+    assert len({tuple(sorted(t.items())) for t in trials}) == 40  # distinct parameter sets
+    assert all(t["max_depth"] <= 4 and t["num_leaves"] <= 15 for t in trials)
+    assert {t["learning_rate"] for t in trials} == {0.1} and {t["n_estimators"] for t in trials} == {600}
+    assert len({t["max_depth"] for t in trials}) > 1  # it does search
