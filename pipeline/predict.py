@@ -173,6 +173,21 @@ class ChunkChecks:
                 if len(unseen):
                     self.unseen.setdefault(col, Counter()).update(unseen.value_counts().to_dict())
 
+    def detached(self) -> "ChunkChecks":
+        """An empty copy without the scorer (small to pickle), for counting where the chunks are built
+        (a Spark task); `merge` adds its counts back. It gives no first-chunk warnings."""
+        copy = object.__new__(ChunkChecks)
+        copy.scorer, copy.sources, copy.first = None, self.sources, False
+        copy.unknown_types, copy.unseen = Counter(), {}
+        copy.known, copy.event_types = self.known, self.event_types
+        return copy
+
+    def merge(self, other: "ChunkChecks") -> None:
+        """Add the counts of a detached copy."""
+        self.unknown_types.update(other.unknown_types)
+        for col, counts in other.unseen.items():
+            self.unseen.setdefault(col, Counter()).update(counts)
+
     def warn(self) -> None:
         if self.unknown_types:
             top = self.unknown_types.most_common()
@@ -220,7 +235,7 @@ def known_categories(model: object) -> dict[str, list[str]]:
 
 
 def _log_batch(cfg: Config, uri: str, model_uri: str, version: str, as_of: pd.Timestamp, summary: dict,
-               drifted: DriftResult | None, reports: list[Path]) -> None:
+               drifted: DriftResult | None, reports: list[Path], tags: dict[str, str] | None = None) -> None:
     """A run in the batch experiment: counts, drift metrics and reports (no lead ids or personal data)."""
     import mlflow
 
@@ -228,8 +243,8 @@ def _log_batch(cfg: Config, uri: str, model_uri: str, version: str, as_of: pd.Ti
 
     tracking.ensure_experiment(cfg.mlflow.batch_experiment, uri)
     with mlflow.start_run(run_name=f"predict-{as_of.date()}"):
-        mlflow.set_tags({"model_uri": model_uri, "model_version": version, "as_of": str(as_of)})
-        mlflow.log_metrics({"leads_scored": summary["rows"], "chunks": summary["chunks"],
+        mlflow.set_tags({"model_uri": model_uri, "model_version": version, "as_of": str(as_of), **(tags or {})})
+        mlflow.log_metrics({"leads_scored": summary["rows"], **({"chunks": summary["chunks"]} if "chunks" in summary else {}),
                             "mean_probability": summary["mean_probability"],
                             **{f"grade_{g}": n for g, n in summary["grades"].items()},
                             **({"alerts": summary["alerts"]} if "alerts" in summary else {})})

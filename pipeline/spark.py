@@ -7,19 +7,32 @@ pandas code the rest of leadscore runs:
    lead: it fits where a million leads fit). The events file is probed there too (readable, required
    columns, its first rows through `prepare_events`), so the common mistakes give the same one-line
    errors as the pandas path before Spark even starts.
-2. Spark reads the events (`spark.read.parquet` / `csv`), drops those at or after `as_of` in Spark
-   (predicate on the raw column), and runs `prepare_events` on every batch (`mapInPandas`): the same
-   column mapping, id and timestamp checks, cell repairs. Parquet nanosecond timestamps are read as
-   integers (`spark.sql.legacy.parquet.nanosAsLong`) and stay nanoseconds all the way, so no event
-   moves by the microsecond Spark timestamps would round to.
+2. Spark reads the events (`spark.read.parquet` / `csv`) and runs `prepare_events` on every batch
+   (`mapInPandas`): the same column mapping, id and timestamp checks, cell repairs, on every row as on
+   the pandas path; then it drops the events at or after `as_of` and those of unknown leads, counting
+   both. Parquet nanosecond timestamps are read as integers (`spark.sql.legacy.parquet.nanosAsLong`)
+   and stay nanoseconds all the way, so no event moves by the microsecond Spark timestamps would round to.
 3. Leads and events meet per bucket (`cogroup(...).applyInPandas`) and the model's own fitted
    `LeadFeatureBuilder.transform` builds the feature table there. A bucket is a hash of the lead's
    normalised e-mail (its lead id when it has none), because `duplicate_email` compares leads with the
-   same address; events get their lead's bucket through a join, which also drops events of unknown leads.
+   same address; events get their lead's bucket through a join, which also finds events of unknown leads.
+   Each bucket also counts what the pandas path counts per chunk on the same feature table: event
+   types the model has no features for, unseen categories (`pipeline.predict.ChunkChecks`) and the
+   features' drift bins (`models.drift.DriftAccumulator`; bin counts add up).
 4. Scores come from `mlflow.pyfunc.spark_udf` on the registered pyfunc (a struct result with the
    model's output columns), then Spark writes Parquet parts to a hidden folder beside OUTPUT, and the
    parts are streamed (pyarrow, one batch at a time) into one file that replaces OUTPUT atomically
    (`pipeline.io.atomic_file`). The folder is removed whatever happens. Rows keep the leads file order.
+5. With `--previous`, the driver reads and checks the previous scores file batch by batch with the
+   pandas path's own reader (`pipeline.chunks._read_previous`: the same one-line errors) into a Parquet
+   file in that folder; Spark joins it to the scores (the last row of a lead counts), and the driver
+   writes `OUT.alerts.EXT` with `models.alerts.crossings` while it streams the scores into OUTPUT. It
+   counts the score's drift bins there too, adds the buckets' feature counts, and writes the drift
+   reports, the batch run and the warnings with `pipeline.drift` and `pipeline.predict`, as that path does.
+
+What the executors report (warnings, counts, checks, drift bins) reaches the driver through one Spark
+accumulator, keyed by the unit of work (events batch, lead bucket): a task that Spark runs twice
+(a retry, a recomputed partition) counts once, and the drift counts must cover exactly the scored leads.
 
 Configuration (environment):
 - `LEADSCORE_SPARK_MASTER` (else `SPARK_MASTER`, else `local[2]`): where to run, e.g. `local[8]`,
@@ -28,13 +41,19 @@ Configuration (environment):
 - `LEADSCORE_SPARK_BUCKETS`: number of lead buckets (default: at most 50,000 leads each, and one per
   core when each gets at least 5,000); each bucket's leads and events are one pandas frame on one executor.
 
-Differences from the pandas path: the contract checks events batch by batch on the executors, so a
-cell-level warning is one line per kind with the count over the whole file but example rows from one
-batch, and an error's count covers the first failing batch; row numbers are file rows for Parquet
-(`_metadata.row_index`) and unknown for CSV (example values are shown instead). No warning counts the
-events at or after as_of or the event types the model has no features for. The drift report and the
-`--previous` alerts are not computed on this path (`--previous` is refused). Executors score with the
-installed leadscore code, as the pandas path does (see `model_with_installed_code`).
+Same as the pandas path (checked in tests/e2e/test_spark.py): scores to 1e-9, the alerts file, the
+drift reports and the batch run's metrics and artifacts, and the lines of the warnings counted over the
+whole input (leads left out, events at or after as_of, events of unknown leads, event types without
+features, unseen categories, missing columns, drift). Differences from the pandas path: the contract
+checks events batch by batch on the executors, so a cell-level warning is one line per kind with the
+count over the whole file but example rows from one batch (marked so when there are several), and an
+error's count covers the first failing batch; row numbers are file rows for Parquet
+(`_metadata.row_index`) and unknown for CSV (example values are shown instead). The events file is only
+probed before the model loads, so an error in its later rows comes after a `--previous` file's error
+and after the model load, and warnings come in another order (the events' after scoring). Output rows
+(and alerts) are always in the leads file's order; the pandas path groups inputs larger than one chunk
+by chunk. The summary and the batch run have no `chunks` (the run has the tag `engine=spark`).
+Executors score with the installed leadscore code, as the pandas path does (see `model_with_installed_code`).
 """
 from __future__ import annotations
 
@@ -48,7 +67,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -80,54 +99,86 @@ _ROWS_RE = re.compile(r"rows (\d+(?:, \d+)*)( and \d+ more)?")
 def run_predict_spark(cfg: Config, leads: str, events: str | None, output: str | Path, as_of: pd.Timestamp | None = None,
                       model_uri: str | None = None, reporter: Reporter | None = None,
                       workdir: str | Path | None = None, previous: str | None = None) -> dict:
-    """Score the leads on Spark and write OUTPUT atomically; the same summary as `run_predict`."""
+    """Score the leads on Spark and write OUTPUT atomically, with the alerts and drift report of
+    `run_predict` beside it; the same summary keys (but `chunks`) and the same batch run."""
+    from contextlib import ExitStack
+
+    from models.alerts import ALERT_COLUMNS
+    from pipeline.chunks import merged_warnings
     from pipeline.data import load_scoring_inputs
+    from pipeline.drift import BatchDrift, warn_drift, write_drift_reports
     from pipeline.featurize import as_of_cut
-    from pipeline.io import check_output
-    from pipeline.predict import check_model_uri, default_model_uri
+    from pipeline.io import TableWriter, check_output
+    from pipeline.predict import (ChunkChecks, _log_batch, alert_thresholds, alerts_path, check_model_uri,
+                                  default_model_uri)
 
     require_pyspark()
-    if previous is not None:
-        raise LeadscoreError("--previous (hot / MQL alerts) is not available with --engine spark; "
-                             "run the alerts with the default engine")
     reporter = reporter or Reporter(quiet=True)
     output = check_output(output)
+    alerts_output = alerts_path(output) if previous else None
     model_uri = model_uri or default_model_uri(cfg)
     check_model_uri(model_uri)
     as_of = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp.now(tz="UTC").tz_localize(None)
-    inputs = load_scoring_inputs(cfg, leads, None)  # the leads on the driver, same contract
-    events_probe = probe_events(cfg, events) if events is not None else None  # file errors before warnings
-    inputs = as_of_cut(inputs, as_of)
-
-    from pipeline import tracking  # MLflow: imported only once the inputs are known good
-
-    uri = tracking.setup(cfg, workdir)
-    _require_store(uri, model_uri)
-    model = tracking.load_pyfunc(model_uri)
-    version = tracking.resolve_version(model_uri)
-    pinned = _pinned_uri(model_uri, version)
-    scorer = model.unwrap_python_model().scorer
-    if events is None and getattr(scorer.builder, "engagement_", None) is not None:
-        log.warning("no --events file: the model uses engagement features, which will show no activity for any lead")
-    spark = spark_session()
-    reporter.step(f"Scoring with {model_uri} (version {version or '-'}) as of {as_of} on Spark ({spark.sparkContext.master})")
+    sources = {"leads": str(leads)} | ({"events": str(events)} if events is not None else {})
     with _spark_workspace(output) as folder:
-        notes = spark.sparkContext.accumulator([], _ListParam())
+        with merged_warnings():  # held until all inputs passed their checks: after an error, its line only
+            inputs = load_scoring_inputs(cfg, leads, None)  # the leads on the driver, same contract
+            events_probe = probe_events(cfg, events) if events is not None else None
+            inputs = as_of_cut(inputs, as_of)
+            staged = stage_previous(previous, folder, cfg.scoring.chunk_leads) if previous else None
+
+        from pipeline import tracking  # MLflow: imported only once the inputs are known good
+
+        uri = tracking.setup(cfg, workdir)
+        _require_store(uri, model_uri)
+        model = tracking.load_pyfunc(model_uri)
+        version = tracking.resolve_version(model_uri)
+        pinned = _pinned_uri(model_uri, version)
+        scorer = model.unwrap_python_model().scorer
+        checks = ChunkChecks(scorer, sources)
+        checks.before(inputs.leads, None)  # missing columns, no --events file: once, here
+        drift = BatchDrift(scorer, warn_psi=cfg.scoring.drift_warn_psi)
+        thresholds = alert_thresholds(scorer, cfg)
+        spark = spark_session()
+        reporter.step(f"Scoring with {model_uri} (version {version or '-'}) as of {as_of} on Spark ({spark.sparkContext.master})")
+        notes = spark.sparkContext.accumulator({}, _KeyedParam())
         try:
-            features = feature_frame(spark, cfg, scorer.builder, inputs.leads, events_probe, as_of, notes)
-            scores = score_frame(spark, features, pinned, version, model, scorer.builder, inputs.leads, folder)
+            features = feature_frame(spark, cfg, scorer.builder, inputs.leads, events_probe, as_of, notes,
+                                     checks.detached(), drift.accumulator.reference if drift.enabled else None)
+            scores, units = score_frame(spark, features, pinned, version, model, scorer.builder, inputs.leads, folder)
+            if staged is not None:
+                scores = with_previous(spark, scores, staged)
             write_parts(scores, folder)
         except Exception as exc:  # noqa: BLE001 - errors raised inside Spark tasks come back wrapped
             _raise_input_error(exc)
             _raise_task_error(exc)
             raise
-        finally:
-            _emit_notes(notes.value, str(events))
-        summary = combine_parts(folder, output)
-    _log_batch(cfg, uri, model_uri, version, as_of, summary)
-    reporter.step(f"Wrote {summary['rows']:,} scores to {output}")
-    return {"output": str(output), "rows": summary["rows"], "grades": summary["grades"],
-            "mean_probability": round(summary["mean_probability"], 6), "engine": "spark"}
+        reports = TaskReports.collect(notes.value)
+        observe = BatchObserver(drift, thresholds)
+        observe.add_feature_counts(reports.drift, len(inputs.leads))  # checked before anything is written
+        with ExitStack() as stack:
+            if alerts_output is not None:
+                observe.alerts = stack.enter_context(TableWriter(alerts_output, ALERT_COLUMNS))
+            summary = combine_parts(folder, output, observe, units)
+    reports.warn(sources.get("events", ""), as_of)
+    for part in reports.checks:
+        checks.merge(part)
+    checks.warn()
+    drifted = observe.drift_result()
+    out = {"output": str(output), "rows": summary["rows"], "grades": summary["grades"],
+           "mean_probability": round(summary["mean_probability"], 6), "engine": "spark"}
+    if observe.alerts is not None:
+        out |= {"alerts_output": str(alerts_output), "alerts": observe.alerts.rows}
+    drift_files = write_drift_reports(drifted, output) if drifted is not None else []
+    if drifted is not None:
+        out |= {"drift_report": str(drift_files[1]), "psi_score": round(drifted.score.psi, 4),
+                "features_drifted": len(drifted.drifted())}
+    _log_batch(cfg, uri, model_uri, version, as_of, out, drifted, drift_files, tags={"engine": "spark"})
+    if drifted is not None:
+        warn_drift(drifted, log, report=drift_files[1])
+    reporter.step(f"Wrote {out['rows']:,} scores to {output}"
+                  + (f"; {out['alerts']:,} leads newly crossed hot / MQL: {alerts_output}" if alerts_output else ""))
+    return out
 
 
 def require_pyspark() -> None:
@@ -260,9 +311,9 @@ def _muted() -> Iterator[None]:
         log.setLevel(previous)
 
 
-def read_events(spark: Any, cfg: DataConfig, probe: EventsProbe, as_of: pd.Timestamp) -> Any:
-    """The raw events as a Spark frame: mapped columns only, file row numbers (Parquet), and only rows
-    before as_of (rows whose time Spark cannot read are kept for the contract to judge)."""
+def read_events(spark: Any, cfg: DataConfig, probe: EventsProbe) -> Any:
+    """The raw events as a Spark frame: mapped columns only, with file row numbers (Parquet). All rows,
+    those at or after as_of too: the contract checks them and the warning counts them, as on the pandas path."""
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
@@ -276,26 +327,17 @@ def read_events(spark: Any, cfg: DataConfig, probe: EventsProbe, as_of: pd.Times
     wanted = [c for c in cfg.event_columns.model_dump().values() if c and c in frame.columns]
     frame = frame.select(*[F.col(f"`{c}`") for c in wanted], "_row")
     ts = cfg.event_columns.timestamp
-    kind = frame.schema[ts].dataType
-    column = F.col(f"`{ts}`")
-    if ts in probe.ns_columns and isinstance(kind, T.LongType):
+    if ts in probe.ns_columns and isinstance(frame.schema[ts].dataType, T.LongType):
         # no nulls (see `to_ns`): an empty time becomes NaT again, and the contract rejects it
-        frame = frame.withColumn(ts, F.coalesce(column, F.lit(NAT_NS)))
-        return frame.where(column < F.lit(int(as_of.as_unit("ns").value)))
-    elif isinstance(kind, (T.TimestampType, T.TimestampNTZType, T.DateType)):
-        before = column < F.lit(as_of.to_pydatetime())
-    elif isinstance(kind, T.StringType):
-        parsed = F.try_to_timestamp(F.trim(column))
-        before = parsed.isNull() | (parsed < F.lit(as_of.to_pydatetime()))
-    else:
-        return frame  # numbers: the contract rejects them in the clean step
-    return frame.where(column.isNull() | before)
+        frame = frame.withColumn(ts, F.coalesce(F.col(f"`{ts}`"), F.lit(NAT_NS)))
+    return frame
 
 
 def clean_events(raw: Any, lead_buckets: Any, cfg: DataConfig, source: str, ns_columns: frozenset[str],
                  as_of: pd.Timestamp, notes: Any) -> Any:
     """Every batch of events through `prepare_events`, then only those before as_of of known leads, with
-    their lead's bucket; timestamps leave as int64 nanoseconds."""
+    their lead's bucket; timestamps leave as int64 nanoseconds. Each batch reports its warnings and the
+    events it left out (late, of unknown leads) under its own key (see `_KeyedParam`)."""
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
@@ -316,20 +358,30 @@ def clean_events(raw: Any, lead_buckets: Any, cfg: DataConfig, source: str, ns_c
     ts = cols.timestamp
 
     def clean(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        from pyspark import TaskContext
+
+        from pipeline.chunks import stable_hash
         from pipeline.contracts import prepare_events
 
-        for batch in batches:
+        context = TaskContext.get()
+        partition = context.partitionId() if context is not None else -1
+        for number, batch in enumerate(batches):
             rows = batch["_row"].to_numpy() if batch["_row"].notna().all() else None
             frame = batch[raw_columns].reset_index(drop=True)
             if ts in ns_columns:
                 frame[ts] = from_ns(frame[ts])
-            with _captured(notes, rows):
+            warnings: list[str] = []
+            with _captured(warnings, rows):
                 events = prepare_events(frame, cfg, source)
             bucket = batch["_bucket"].to_numpy()
-            keep = (events["timestamp"] < pd.Timestamp(as_of_ns)).to_numpy() & ~pd.isna(bucket)
-            unknown = int((pd.isna(bucket) & (events["timestamp"] < pd.Timestamp(as_of_ns)).to_numpy()).sum())
-            if unknown:
-                notes.add([("unknown", unknown)])
+            before = (events["timestamp"] < pd.Timestamp(as_of_ns)).to_numpy()
+            known = ~pd.isna(bucket)
+            stray = before & ~known
+            if warnings or not before.all() or stray.any():  # (a batch with nothing to say sends nothing)
+                notes.add({("events", partition, number): {
+                    "warnings": warnings, "late": int((~before).sum()), "unknown": int(stray.sum()),
+                    "unknown_leads": np.unique(stable_hash(events.loc[stray, "lead_id"])) if stray.any() else None}})
+            keep = before & known
             out = events.loc[keep].copy()
             out["_bucket"] = bucket[keep].astype(np.int32)
             out["_row"] = pd.array(batch["_row"].to_numpy()[keep], dtype="Int64")
@@ -341,30 +393,32 @@ def clean_events(raw: Any, lead_buckets: Any, cfg: DataConfig, source: str, ns_c
     return joined.mapInPandas(clean, schema)
 
 
-class _ListParam:
-    """A Spark accumulator of lists (warnings and counts sent back from the executors)."""
+class _KeyedParam:
+    """A Spark accumulator of {key: report}: each unit of work (an events batch, a lead bucket) reports
+    under its own key, so one that Spark runs twice (a retried task, a recomputed partition) counts once.
+    (Spark merges the accumulators of successful tasks only.)"""
 
-    def zero(self, value: list) -> list:
-        return []
+    def zero(self, value: dict) -> dict:
+        return {}
 
-    def addInPlace(self, a: list, b: list) -> list:  # noqa: N802 - Spark's name
-        a.extend(b)
+    def addInPlace(self, a: dict, b: dict) -> dict:  # noqa: N802 - Spark's name
+        a.update(b)
         return a
 
 
 class _Capture(logging.Handler):
-    def __init__(self, notes: Any, rows: np.ndarray | None):
+    def __init__(self, sink: list[str], rows: np.ndarray | None):
         super().__init__(logging.WARNING)
-        self.notes, self.rows = notes, rows
+        self.sink, self.rows = sink, rows
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.notes.add([("warning", file_rows(record.getMessage(), self.rows))])
+        self.sink.append(file_rows(record.getMessage(), self.rows))
 
 
 @contextlib.contextmanager
-def _captured(notes: Any, rows: np.ndarray | None) -> Iterator[None]:
-    """Inside a Spark task: the contract's warnings go back to the driver, its errors come back marked."""
-    handler = _Capture(notes, rows)
+def _captured(sink: list[str], rows: np.ndarray | None) -> Iterator[None]:
+    """Inside a Spark task: the contract's warnings go to SINK (then to the driver), its errors come back marked."""
+    handler = _Capture(sink, rows)
     saved = (log.handlers[:], log.level, log.propagate)
     log.handlers[:] = [handler]
     log.setLevel(logging.WARNING)
@@ -388,13 +442,53 @@ def file_rows(message: str, rows: np.ndarray | None) -> str:
     return _ROWS_RE.sub(swap, message).replace(", e.g. (", " (e.g. ").replace(", e.g.", "")
 
 
-def _emit_notes(notes: list, source: str) -> None:
-    """The executors' warnings on the driver, one line per kind (the contract warns per batch there):
-    the first batch's line with the count summed over all batches; unknown leads as one sum."""
+@dataclass
+class TaskReports:
+    """What the executors sent back, in a stable order: the contract's warnings and the counts of events
+    left out (per events batch), the input checks and the drift counts (per lead bucket)."""
+
+    warnings: list[str]
+    late: int = 0
+    unknown: int = 0
+    unknown_leads: int = 0
+    checks: list[Any] = field(default_factory=list)
+    drift: list[Any] = field(default_factory=list)
+
+    @classmethod
+    def collect(cls, notes: dict) -> "TaskReports":
+        out = cls([])
+        hashes = []
+        for key in sorted(notes):  # buckets, then events batches in partition order
+            report = notes[key]
+            if key[0] == "events":
+                out.warnings += report["warnings"]
+                out.late += report["late"]
+                out.unknown += report["unknown"]
+                if report["unknown_leads"] is not None:
+                    hashes.append(report["unknown_leads"])
+            else:
+                if report["checks"] is not None:
+                    out.checks.append(report["checks"])
+                if report["drift"] is not None:
+                    out.drift.append(report["drift"])
+        out.unknown_leads = len(np.unique(np.concatenate(hashes))) if hashes else 0
+        return out
+
+    def warn(self, source: str, as_of: pd.Timestamp) -> None:
+        """The pandas path's lines: the contract's warnings per kind, then the events left out."""
+        _emit_notes(self.warnings)
+        if self.late:
+            log.warning("%s: %d events at or after %s were ignored", source, self.late, as_of)
+        if self.unknown:
+            log.warning("%s: %d events of %d leads not in the leads file were ignored", source, self.unknown,
+                        self.unknown_leads)
+
+
+def _emit_notes(warnings: list[str]) -> None:
+    """The executors' contract warnings on the driver, one line per kind (the contract warns per batch
+    there): the first batch's line with the count summed over all batches."""
     merged: dict[str, tuple[str, int, int]] = {}
-    for kind, text in notes:
-        if kind != "warning":
-            continue
+    for text in warnings:
         match = _COUNT_RE.match(text)
         key = re.sub(r"\(.*\)$", "", re.sub(r"\d+", "N", text))
         first, total, parts = merged.get(key, (text, 0, 0))
@@ -404,9 +498,6 @@ def _emit_notes(notes: list, source: str) -> None:
         if parts > 1 and match:
             first = f"{match.group(1)}{total}{match.group(3)} [examples from the first of {parts} parts of the file]"
         log.warning("%s", first)
-    unknown = sum(n for kind, n in notes if kind == "unknown")
-    if unknown:
-        log.warning("%s: %d events of leads not in the leads file were ignored", source, unknown)
 
 
 def _raise_input_error(exc: BaseException) -> None:
@@ -455,8 +546,14 @@ def lead_buckets(leads: pd.DataFrame, n: int) -> np.ndarray:
 
 
 def feature_frame(spark: Any, cfg: Config, builder: Any, leads: pd.DataFrame, probe: EventsProbe | None,
-                  as_of: pd.Timestamp, notes: Any) -> Any:
-    """The lead-level feature table as a Spark frame (`_row` = the lead's row in the leads file)."""
+                  as_of: pd.Timestamp, notes: Any, checks: Any = None, reference: Any = None) -> Any:
+    """The lead-level feature table as a Spark frame (`_row` = the lead's row in the leads file).
+
+    Each bucket also counts, on the feature table exactly as the model's builder made it, what the
+    pandas path counts per chunk: `checks` (a detached `ChunkChecks`: unknown event types, unseen
+    categories) and, with a drift `reference`, the features' drift bins (`DriftAccumulator`, with the
+    scores left missing: they come later, from spark_udf, and the driver counts them). Both go back
+    to the driver through NOTES under the bucket's number."""
     from pyspark.sql import functions as F
 
     n = bucket_count(len(leads), spark.sparkContext.defaultParallelism)
@@ -476,7 +573,7 @@ def feature_frame(spark: Any, cfg: Config, builder: Any, leads: pd.DataFrame, pr
     has_events = probe is not None
     if has_events:
         keys = leads_sdf.select(F.col("lead_id").alias("_lead_key"), "_bucket")
-        raw = read_events(spark, cfg.data, probe, as_of)
+        raw = read_events(spark, cfg.data, probe)
         events_sdf = clean_events(raw, keys, cfg.data, str(probe.path), probe.ns_columns, as_of, notes)
     else:
         events_sdf = spark.createDataFrame([], "_bucket int, _row long, lead_id string, timestamp long, event_type string")
@@ -493,11 +590,30 @@ def feature_frame(spark: Any, cfg: Config, builder: Any, leads: pd.DataFrame, pr
             ev = event_part.sort_values(["_row", "lead_id", "timestamp"], kind="stable").reset_index(drop=True)
             ev["timestamp"] = from_ns(ev["timestamp"])
             ev = ev.drop(columns=["_bucket", "_row"])
-        table = builder.transform(part.drop(columns=["_row", "_bucket"]), ev, as_of)
+        leads_only = part.drop(columns=["_row", "_bucket"])
+        table = builder.transform(leads_only, ev, as_of)
+        _report_bucket(notes, int(part["_bucket"].iloc[0]), table, leads_only, ev, checks, reference)
         table["_row"] = part["_row"].to_numpy()
         return _to_schema(table, out_schema)
 
     return leads_sdf.groupBy("_bucket").cogroup(events_sdf.groupBy("_bucket")).applyInPandas(build, out_schema)
+
+
+def _report_bucket(notes: Any, bucket: int, table: pd.DataFrame, leads: pd.DataFrame, events: pd.DataFrame | None,
+                   checks: Any, reference: Any) -> None:
+    """One bucket's input checks and features' drift counts, sent to the driver under the bucket's key."""
+    from models.drift import DriftAccumulator
+
+    counted = None
+    if checks is not None:
+        counted = checks.detached()
+        counted.before(leads, events)
+        counted.after(table)
+    partial = None
+    if reference is not None:
+        partial = DriftAccumulator(reference)
+        partial.update(table, np.full(len(table), np.nan))  # the scores: counted on the driver
+    notes.add({("bucket", bucket): {"checks": counted, "drift": partial}})
 
 
 def to_ns(values: pd.Series) -> np.ndarray:
@@ -513,9 +629,9 @@ def from_ns(values: pd.Series) -> pd.Series:
 
 def score_frame(spark: Any, features: Any, model_uri: str, version: str, model: Any, builder: Any,
                 leads: pd.DataFrame, folder: Path) -> Any:
-    """The pyfunc's SPEC 4 columns through `mlflow.pyfunc.spark_udf` (plus `_row`), persisted."""
+    """The pyfunc's SPEC 4 columns through `mlflow.pyfunc.spark_udf` (plus `_row`), and the time unit
+    of each datetime column as the model returns it (Spark keeps microseconds)."""
     import mlflow.pyfunc
-    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     schema = model.metadata.get_input_schema()
@@ -527,7 +643,7 @@ def score_frame(spark: Any, features: Any, model_uri: str, version: str, model: 
     scored = features.select("_row", udf(F.struct(*[F.col(f"`{c}`") for c in inputs])).alias("r")).select("_row", "r.*")
     for col in stamps:
         scored = scored.withColumn(col, F.try_to_timestamp(F.col(col)))
-    return scored.persist(StorageLevel.MEMORY_AND_DISK)  # the sort in `write_parts` samples it: score once
+    return scored, stamps
 
 
 def model_with_installed_code(model_uri: str, folder: Path) -> Path:
@@ -548,13 +664,18 @@ def model_with_installed_code(model_uri: str, folder: Path) -> Path:
     return local
 
 
-def _result_type(model: Any, builder: Any, leads: pd.DataFrame, version: str) -> tuple[Any, list[str]]:
+def _result_type(model: Any, builder: Any, leads: pd.DataFrame, version: str) -> tuple[Any, dict[str, str]]:
     """The UDF's struct type: what the model returns for two real rows (so a new output column needs no
     change here). Datetime columns come back as text because spark_udf cannot return timestamps inside
     a struct (MLflow 3.x: "Unsupported field type timestamp in struct type"); Spark casts them back."""
     probe = model.predict(_probe_table(builder, leads), params={"model_version": version})
-    stamps = [str(c) for c, d in probe.dtypes.items() if pd.api.types.is_datetime64_any_dtype(d)]
+    stamps = {str(c): _time_unit(d) for c, d in probe.dtypes.items() if pd.api.types.is_datetime64_any_dtype(d)}
     return _spark_schema(probe.astype({c: str for c in stamps})), stamps
+
+
+def _time_unit(dtype: Any) -> str:
+    """'ns', 'us', ... of a pandas datetime dtype (naive or with a time zone)."""
+    return getattr(dtype, "unit", None) or np.datetime_data(dtype)[0]
 
 
 def _probe_table(builder: Any, leads: pd.DataFrame) -> pd.DataFrame:
@@ -644,14 +765,19 @@ def _spark_workspace(output: Path) -> Iterator[Path]:
 
 def write_parts(scores: Any, folder: Path) -> None:
     """Spark writes the scores, sorted by the lead's row in the leads file, as Parquet parts in FOLDER."""
+    from pyspark import StorageLevel
+
+    scores = scores.persist(StorageLevel.MEMORY_AND_DISK)  # the sort samples it first: score once
     try:
         scores.orderBy("_row").drop("_row").write.mode("overwrite").parquet(str(folder / "parts"))
     finally:
         scores.unpersist()
 
 
-def combine_parts(folder: Path, output: Path) -> dict:
-    """Stream Spark's part files, in order, into OUTPUT (Parquet or CSV) atomically; count as we go."""
+def combine_parts(folder: Path, output: Path, observe: Any = None, units: dict[str, str] | None = None) -> dict:
+    """Stream Spark's part files, in order, into OUTPUT (Parquet or CSV) atomically; count as we go.
+    Each batch goes to OBSERVE first (with its `_prev_` columns, which OUTPUT does not get); datetime
+    columns get the time UNITS the model returns."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -665,10 +791,13 @@ def combine_parts(folder: Path, output: Path) -> dict:
         writer = None
         for part in parts:
             for batch in pq.ParquetFile(part).iter_batches(batch_size=65_536):
-                table = _naive_times(pa.Table.from_batches([batch]))
+                table = _naive_times(pa.Table.from_batches([batch]), units or {})
                 if table.num_rows == 0:
                     continue
                 frame = table.to_pandas()
+                if observe is not None:
+                    observe(frame)
+                frame = frame.drop(columns=[c for c in frame.columns if c.startswith(PREVIOUS_PREFIX)])
                 rows += len(frame)
                 prob_sum += float(frame["probability"].sum()) if "probability" in frame else 0.0
                 if "grade" in frame:
@@ -690,13 +819,136 @@ def combine_parts(folder: Path, output: Path) -> dict:
     return {"rows": rows, "grades": grades, "mean_probability": prob_sum / rows if rows else float("nan")}
 
 
-def _naive_times(table: Any) -> Any:
-    """Spark writes UTC instants; the pandas path writes naive UTC times: the same here."""
+class BatchObserver:
+    """What the driver does with each batch of scores while it writes them: the alerts (`crossings`
+    against the previous scores Spark joined to each lead) and the score's drift bins."""
+
+    def __init__(self, drift: Any, thresholds: Any):
+        self.drift, self.thresholds = drift, thresholds
+        self.alerts: Any = None  # a TableWriter with --previous
+        reference = drift.accumulator.reference if drift.enabled else None
+        self.score_bins = reference.score if reference is not None else None
+        self.score_counts = np.zeros(self.score_bins.n_bins, dtype=np.int64) if self.score_bins is not None else None
+
+    def __call__(self, frame: pd.DataFrame) -> None:
+        from models.alerts import crossings
+
+        if self.score_bins is not None:
+            self.score_counts += self.score_bins.count(frame["score"].to_numpy(), len(frame))
+        if self.alerts is not None:
+            had = frame[PREVIOUS_SCORE].notna()
+            previous = frame.loc[had, ["lead_id", PREVIOUS_SCORE, PREVIOUS_GRADE]].rename(
+                columns={PREVIOUS_SCORE: "score", PREVIOUS_GRADE: "grade"})
+            self.alerts.write(crossings(frame.drop(columns=[PREVIOUS_SCORE, PREVIOUS_GRADE]), previous, self.thresholds))
+
+    def add_feature_counts(self, partials: list[Any], rows: int) -> None:
+        """Add up the features' drift counts of every bucket (the executors counted them with missing
+        scores); they must cover exactly ROWS leads (a bucket lost or counted twice: a wrong report is
+        worse than none)."""
+        if self.score_counts is None:
+            return
+        total = self.drift.accumulator
+        for partial in partials:
+            total.merge(partial)
+        if total.rows != rows:
+            raise RuntimeError(f"drift counts cover {total.rows:,} leads, the scores {rows:,}")
+
+    def drift_result(self) -> Any:
+        """The batch's `DriftResult`: the buckets' feature counts and the score's counts made here, with
+        the reference's own bins (the partials had put every score in the 'missing' bin)."""
+        if self.score_counts is None:
+            return None
+        total = self.drift.accumulator
+        if int(self.score_counts.sum()) != total.rows:
+            raise RuntimeError(f"drift counts cover {total.rows:,} leads, the scores {int(self.score_counts.sum()):,}")
+        total.score_counts = self.score_counts
+        return self.drift.finish()
+
+
+# ----------------------------------------------------------------------------------------------------
+# the previous scores (--previous)
+
+PREVIOUS_PREFIX = "_prev_"
+PREVIOUS_SCORE, PREVIOUS_GRADE = f"{PREVIOUS_PREFIX}score", f"{PREVIOUS_PREFIX}grade"
+
+
+class _PreviousSink:
+    """Stands in for `pipeline.chunks.ChunkedInputs` so that `_read_previous`, the pandas path's reader
+    of a previous scores file, checks every batch (the same one-line errors, with file rows) and its
+    rows (lead_id, score, grade as the pandas path reads them) stream into one Parquet file, with their
+    position in the file: the driver never holds the whole file."""
+
+    n_chunks = 1
+
+    def __init__(self, path: Path):
+        self.path, self.rows, self.writer = path, 0, None
+        self.previous = self
+
+    def route(self, rows: pd.DataFrame, count_unknown: bool = True) -> tuple[pd.DataFrame, np.ndarray]:
+        return rows, np.zeros(len(rows), dtype=np.int64)
+
+    def add(self, frame: pd.DataFrame, chunks: np.ndarray) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        frame = frame.assign(_position=np.arange(self.rows, self.rows + len(frame), dtype=np.int64))
+        table = pa.Table.from_pandas(frame, schema=_previous_schema(), preserve_index=False)
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.path, table.schema)
+        self.writer.write_table(table)
+        self.rows += len(frame)
+
+    def close(self) -> None:
+        import pyarrow.parquet as pq
+
+        if self.writer is None:  # a file with a header only
+            pq.write_table(_previous_schema().empty_table(), self.path)
+        else:
+            self.writer.close()
+
+
+def _previous_schema() -> Any:
     import pyarrow as pa
 
-    for i, field in enumerate(table.schema):
-        if pa.types.is_timestamp(field.type) and field.type.tz is not None:
-            table = table.set_column(i, field.name, table.column(i).cast(pa.timestamp(field.type.unit)))
+    return pa.schema([("lead_id", pa.string()), ("score", pa.float64()), ("grade", pa.string()),
+                      ("_position", pa.int64())])
+
+
+def stage_previous(path: str | Path, folder: Path, batch_rows: int) -> Path:
+    """The previous scores file read and checked on the driver, batch by batch, as the pandas path does,
+    into FOLDER/previous.parquet for Spark (see `_PreviousSink`)."""
+    from pipeline.chunks import _read_previous
+
+    sink = _PreviousSink(folder / "previous.parquet")
+    try:
+        _read_previous(Path(path), batch_rows, sink)
+    finally:
+        if sink.writer is not None or sys.exc_info()[0] is None:
+            sink.close()
+    return sink.path
+
+
+def with_previous(spark: Any, scores: Any, staged: Path) -> Any:
+    """Each scored lead with its previous score and grade (null when it was not scored last time), by a
+    Spark join; of a lead listed more than once, the last row counts (as in `models.alerts.crossings`)."""
+    from pyspark.sql import functions as F
+
+    previous = spark.read.parquet(str(staged))
+    last = (previous.groupBy("lead_id").agg(F.max_by(F.struct("score", "grade"), "_position").alias("p"))
+            .select("lead_id", F.col("p.score").alias(PREVIOUS_SCORE), F.col("p.grade").alias(PREVIOUS_GRADE)))
+    return scores.join(last, on="lead_id", how="left").select(*scores.columns, PREVIOUS_SCORE, PREVIOUS_GRADE)
+
+
+def _naive_times(table: Any, units: dict[str, str]) -> Any:
+    """Spark writes UTC instants in microseconds; the pandas path writes naive UTC times in the model's
+    units: the same here, so both files have the same column types."""
+    import pyarrow as pa
+
+    for i, column in enumerate(table.schema):
+        if pa.types.is_timestamp(column.type):
+            kind = pa.timestamp(units.get(column.name, column.type.unit))
+            if column.type != kind:
+                table = table.set_column(i, column.name, table.column(i).cast(kind))
     return table
 
 
@@ -717,16 +969,3 @@ def _require_store(tracking_uri: str, model_uri: str) -> None:
         if not db.exists():
             raise LeadscoreError(f"{model_uri}: cannot load model (no champion yet? run `leadscore train` / "
                                  f"`leadscore retrain` first): no tracking store at {db}")
-
-
-def _log_batch(cfg: Config, uri: str, model_uri: str, version: str, as_of: pd.Timestamp, summary: dict) -> None:
-    """A run in the batch experiment with counts only (no lead ids or personal data)."""
-    import mlflow
-
-    from pipeline import tracking
-
-    tracking.ensure_experiment(cfg.mlflow.batch_experiment, uri)
-    with mlflow.start_run(run_name=f"predict-{as_of.date()}"):
-        mlflow.set_tags({"model_uri": model_uri, "model_version": version, "as_of": str(as_of), "engine": "spark"})
-        mlflow.log_metrics({"leads_scored": summary["rows"], "mean_probability": summary["mean_probability"],
-                            **{f"grade_{g}": n for g, n in summary["grades"].items()}})
