@@ -23,6 +23,12 @@ from pipeline.console import Reporter
 from pipeline.train import run_train
 
 
+def load_average() -> str:
+    """The 1-minute load average (the machine is shared: timings are only comparable at similar load)."""
+    with open("/proc/loadavg") as fh:
+        return fh.read().split()[0]
+
+
 def rss_mb() -> float:
     with open("/proc/self/status") as fh:
         for line in fh:
@@ -84,11 +90,15 @@ def main() -> None:
         return ex
 
     examples_mod._snapshot_examples = spy
+    load_start = load_average()
     rep = StageReporter()
     import pandas as pd
 
     res = run_train(cfg, args.data, until=pd.Timestamp(args.until) if args.until else None, reporter=rep)
-    print(json.dumps({"stages": rep.finish(), "table": table_info, "rows": res.examples.counts(),
+    stages = rep.finish()
+    print(json.dumps({"stages": stages, "table": table_info, "rows": res.examples.counts(),
+                      "seconds": round(sum(s["seconds"] for s in stages), 1),
+                      "peak_rss_mb": max(s["peak_rss_mb"] for s in stages), "load_average": [load_start, load_average()],
                       "test_roc_auc": {n: round(m.metrics["test_roc_auc"], 4) for n, m in res.models.items()}}))
 
 

@@ -1,6 +1,7 @@
 """The lead-level feature table: profile (fit), engagement and quality features for (lead, as_of) rows."""
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -15,6 +16,10 @@ from features.profile import ProfileFeatures
 from features.quality import EMAIL_SERVICE, QUALITY_FLAGS, burst_size, email_service, junk_rule, quality_flags, quality_info
 
 ID_COLUMNS = ["lead_id", "as_of"]
+# Profile outputs kept in float64: amounts and user columns of unknown range, whose digits show in reasons.
+# Every other float output (engagement counts, decays, days, ratios, 0/1 flags, scores, head counts below
+# 2**24) is exact or far more precise than it is meaningful in float32, which halves the table.
+FLOAT64_PROFILE = ("annual_revenue",)
 
 
 class LeadFeatureBuilder(BaseEstimator):
@@ -75,17 +80,59 @@ class LeadFeatureBuilder(BaseEstimator):
         as_of_values = _as_of_series(as_of, len(leads))
         parts = [leads[["lead_id"]], as_of_values.rename("as_of").to_frame(), static]
         if self.has_age_:
-            parts.append(pd.DataFrame({"lead_age_days": to_days(as_of_values) - to_days(leads["created_at"])}))
+            parts.append(self._compact(pd.DataFrame({"lead_age_days": to_days(as_of_values) - to_days(leads["created_at"])})))
         burst = None
         if self.engagement_ is not None:
             ev = events if events is not None else _empty_events()
             eng = self.engagement_.transform(ev, leads["lead_id"], as_of_values)
-            parts.append(eng)
             burst = burst_size(eng)
+            parts.append(self._compact(eng))  # cast part by part: never a float64 copy of the whole table
+            del eng
         out = pd.concat(parts, axis=1)
         out["junk_flag"] = junk_rule(flags, burst, getattr(self, "bot_burst_events", 15))
         out[EMAIL_SERVICE] = pd.Series(flags[EMAIL_SERVICE].to_numpy(), index=out.index, dtype="str")
+        return self._compact(out)
+
+    def float32_columns(self) -> list[str]:
+        """The numeric features stored as float32: all but `FLOAT64_PROFILE` and the generic numeric columns."""
+        keep64 = {*FLOAT64_PROFILE, *getattr(self.profile_, "numeric_generic_", []), *self.categorical_features()}
+        return [n for n in self.feature_names_out_ if n not in keep64]
+
+    def _compact(self, table: pd.DataFrame) -> pd.DataFrame:
+        """float64 -> float32 for `float32_columns` (training tables are ~150 float columns x millions of rows)."""
+        cast = [c for c in self.float32_columns() if c in table and table[c].dtype == np.float64]
+        if len(cast) == table.shape[1]:  # e.g. the engagement block: cast whole, it stays one block
+            return table.astype(np.float32)
+        return table.astype(dict.fromkeys(cast, np.float32)) if cast else table
+
+    def with_half_life(self, half_life_days: float) -> "LeadFeatureBuilder":
+        """This fitted builder with another decay half-life (a points rule set's own). Nothing it learns in
+        `fit` depends on the half-life, and only `half_life_columns()` change, so a table built by this builder
+        can be derived from one of the original by recomputing those columns (`transform_half_life`)."""
+        out = copy.copy(self)
+        out.engagement = {**(self.engagement or {}), "half_life_days": half_life_days}
+        if self.engagement_ is not None:
+            out.engagement_ = copy.copy(self.engagement_)
+            out.engagement_.half_life_days = half_life_days
         return out
+
+    def half_life_columns(self) -> list[str]:
+        """The output columns that depend on the engagement half-life: the decayed counts."""
+        if getattr(self, "engagement_", None) is None:
+            return []
+        return [n for n in self.engagement_.feature_names_out_ if n.startswith("decayed_")]
+
+    def transform_half_life(self, lead_ids: pd.Series, events: pd.DataFrame | None,
+                            as_of: pd.Timestamp | pd.Series | None) -> pd.DataFrame:
+        """`transform(...)[half_life_columns()]` for leads `lead_ids`, without building the rest of the table."""
+        columns = self.half_life_columns()
+        if not columns:
+            return pd.DataFrame(index=pd.RangeIndex(len(lead_ids)))
+        engagement = copy.copy(self.engagement_)
+        engagement.feature_names_out_ = columns  # EngagementFeatures writes only the columns it is asked for
+        ev = events if events is not None else _empty_events()
+        out = engagement.transform(ev, pd.Series(lead_ids).reset_index(drop=True), _as_of_series(as_of, len(lead_ids)))
+        return self._compact(out)
 
     def _static(self, leads: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Profile and quality features, computed once per distinct lead (snapshots repeat leads); the flags
@@ -100,7 +147,7 @@ class LeadFeatureBuilder(BaseEstimator):
             distinct = leads
         flags = quality_flags(distinct)
         flags[EMAIL_SERVICE] = _email_service(distinct, flags)
-        static = pd.concat([self.profile_.transform(distinct), flags[QUALITY_FLAGS].astype(float)], axis=1)
+        static = self._compact(pd.concat([self.profile_.transform(distinct), flags[QUALITY_FLAGS].astype(float)], axis=1))
         if not repeated:
             return static.reset_index(drop=True), flags.reset_index(drop=True)
         return static.iloc[codes].reset_index(drop=True), flags.iloc[codes].reset_index(drop=True)

@@ -172,6 +172,8 @@ class LogRegConfig(_Section):
     cv_folds: int = Field(3, ge=2)
     numeric: Literal["log", "spline", "raw"] = "log"
     max_iter: int = Field(2000, gt=0)
+    cv_max_rows: int | None = Field(300_000, gt=0, description="Choose C (and fit imputation / scaling) on a "
+                                    "seeded sample of at most this many training rows; null = all rows.")
 
 
 class LightGBMConfig(_Section):

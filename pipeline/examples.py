@@ -31,8 +31,12 @@ class Examples:
     known: Inputs | None = None  # the inputs as known at `until`, to rebuild features with another builder
 
     def rows(self, part: str) -> tuple[pd.DataFrame, np.ndarray]:
-        mask = self.part == part
-        return self.table.loc[mask].reset_index(drop=True), self.y[mask]
+        """The part's rows (index reset) and labels. Snapshot tables are in time order, so a part is one block
+        of rows: then this is a view (copy-on-write), not a copy of a third of the table per model."""
+        where = np.flatnonzero(self.part == part)
+        if len(where) and where[-1] - where[0] + 1 == len(where):
+            return self.table.iloc[where[0]: where[-1] + 1].reset_index(drop=True), self.y[where[0]: where[-1] + 1].copy()
+        return self.table.iloc[where].reset_index(drop=True), self.y[where]
 
     def counts(self) -> dict[str, dict[str, int]]:
         return {p: {"rows": int((self.part == p).sum()), "conversions": int(self.y[self.part == p].sum())} for p in PARTS}
@@ -111,6 +115,23 @@ def with_builder(examples: Examples, builder: LeadFeatureBuilder) -> Examples:
     lead_rows = known.leads.set_index("lead_id").loc[examples.table["lead_id"]].reset_index()
     as_of = examples.table["as_of"] if examples.until is not None else None
     table = builder.transform(lead_rows, known.events, as_of)
+    return Examples(table, examples.y, examples.part, builder, examples.split, examples.until, known)
+
+
+def with_half_life(examples: Examples, half_life_days: float) -> Examples:
+    """The same rows and labels with the decayed engagement counts recomputed for another half-life (a points
+    rule set's own). Only those columns are built; the rest of the table is shared with `examples` (a shallow
+    copy: copy-on-write), so this costs a few columns, not a second feature table. The result equals
+    `with_builder(examples, <builder refitted with that half-life>)`."""
+    builder = examples.builder.with_half_life(half_life_days)
+    columns = builder.half_life_columns()
+    if not columns or half_life_days == examples.builder.engagement_.half_life_days:
+        return Examples(examples.table, examples.y, examples.part, builder, examples.split, examples.until, examples.known)
+    known = examples.known
+    as_of = examples.table["as_of"] if examples.until is not None else None
+    decayed = builder.transform_half_life(examples.table["lead_id"], known.events if known is not None else None, as_of)
+    table = examples.table.copy(deep=False)
+    table[columns] = decayed[columns].set_axis(table.index)
     return Examples(table, examples.y, examples.part, builder, examples.split, examples.until, known)
 
 

@@ -37,7 +37,7 @@ from pipeline.console import Reporter
 from pipeline.data import Inputs, load_training_inputs
 from pipeline.drift import fit_reference
 from pipeline.errors import ConfigError
-from pipeline.examples import Examples, build_examples, make_builder, with_builder
+from pipeline.examples import Examples, build_examples, with_half_life
 
 log = logging.getLogger("leadscore")
 LOWER_IS_BETTER = ("log_loss", "brier", "ece")
@@ -119,7 +119,7 @@ def make_models(cfg: Config, examples: Examples) -> dict[str, MarginModel]:
         out["points_suggested"] = SuggestedPointsModel(cat, half_life_days=fc.engagement.half_life_days, **params)
     if mc.logreg.enabled:
         out["logreg"] = LogRegModel(cat, mc.logreg.C, mc.logreg.max_iter, fc.rare_category_min_share, fc.max_categories,
-                                    seed, mc.logreg.C_grid, mc.logreg.cv_folds, mc.logreg.numeric)
+                                    seed, mc.logreg.C_grid, mc.logreg.cv_folds, mc.logreg.numeric, mc.logreg.cv_max_rows)
     if mc.lightgbm.enabled:
         params = mc.lightgbm.model_dump(exclude={"enabled", "early_stopping_rounds", "search_budget"})
         out["lightgbm"] = LightGBMModel(cat, params, mc.lightgbm.early_stopping_rounds, fc.rare_category_min_share,
@@ -142,15 +142,14 @@ def load_rules(cfg: Config) -> RuleSet:
 
 
 def examples_for(cfg: Config, model: MarginModel, examples: Examples) -> Examples:
-    """Hand-set points decay behaviour with their own half-life: rebuild features if it differs."""
+    """Hand-set points decay behaviour with their own half-life: if it differs, recompute only the decayed
+    columns over a shallow copy of the table (not a second feature table); the scorer gets the matching builder."""
     if not isinstance(model, PointsModel) or isinstance(model, SuggestedPointsModel):
         return examples
     half_life = model.rules.half_life_days
     if examples.builder.engagement_ is None or half_life == cfg.features.engagement.half_life_days:
         return examples
-    known = examples.known
-    builder = make_builder(cfg, use_events=True, half_life_days=half_life).fit(known.leads, known.events)
-    return with_builder(examples, builder)
+    return with_half_life(examples, half_life)
 
 
 def monotone_constraints(cfg: Config, examples: Examples) -> dict[str, int]:
@@ -287,8 +286,9 @@ def build_report(examples: Examples, fitted: dict[str, FittedModel], best: str) 
 
 def log_scorer(scorer: LeadScorer, examples: Examples, name: str) -> str:
     """Log the scorer as a pyfunc (feature table in, SPEC 4 columns out) with its code."""
-    X_te, _ = examples.rows("test")
-    example = X_te.head(5).reset_index(drop=True)
+    example = examples.table.iloc[np.flatnonzero(examples.part == "test")[:5]].reset_index(drop=True)
+    # the table's float32 columns are declared double: JSON / Spark clients send doubles, and MLflow only upcasts
+    example = example.astype({c: np.float64 for c, t in example.dtypes.items() if t == np.float32})
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "scorer.joblib"
         joblib.dump(scorer, path)
