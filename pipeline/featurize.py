@@ -60,10 +60,7 @@ def run_features(cfg: Config, leads: str, events: str | None, as_of: pd.Timestam
 
 def model_builder(cfg: Config, model_uri: str, workdir: str | Path | None = None) -> object:
     """The fitted feature builder stored inside a registered scoring model."""
-    from pipeline import tracking  # MLflow: imported only once the inputs are known good
-    from pipeline.predict import _require_store
+    from pipeline.predict import load_model  # MLflow: imported only once the inputs are known good
 
-    uri = tracking.setup(cfg, workdir)
-    _require_store(uri, model_uri)
-    model = tracking.load_pyfunc(model_uri)
+    _, model, _ = load_model(cfg, model_uri, workdir)
     return model.unwrap_python_model().scorer.builder

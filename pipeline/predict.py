@@ -15,6 +15,7 @@ import contextlib
 import logging
 from collections import Counter
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pandas as pd
@@ -78,12 +79,7 @@ def run_predict(cfg: Config, leads: str, events: str | None, output: str | Path,
     check_model_uri(model_uri)
     as_of = as_of or pd.Timestamp.now(tz="UTC").tz_localize(None)
     with chunked_inputs(cfg.data, leads, events, as_of, cfg.scoring.chunk_leads, previous) as inputs:
-        from pipeline import tracking  # MLflow: imported only once the inputs are known good
-
-        uri = tracking.setup(cfg, workdir)
-        _require_store(uri, model_uri)
-        model = tracking.load_pyfunc(model_uri)
-        version = tracking.resolve_version(model_uri)
+        uri, model, version = load_model(cfg, model_uri, workdir)  # MLflow only once the inputs are known good
         scorer = model.unwrap_python_model().scorer
         reporter.step(f"Scoring with {model_uri} (version {version or '-'}) as of {as_of}"
                       + (f", {inputs.n_chunks} chunks" if inputs.n_chunks > 1 else ""))
@@ -201,6 +197,15 @@ class ChunkChecks:
                      for col, c in self.unseen.items()]
             log.warning("%s: %d values not among the model's training categories are scored as 'other': %s%s",
                         self.sources["leads"], total, "; ".join(parts[:3]), "; ..." if len(parts) > 3 else "")
+
+
+def load_model(cfg: Config, model_uri: str, workdir: str | Path | None = None) -> tuple[str, Any, str]:
+    """(tracking URI, the pyfunc, its registry version) for a checked model URI."""
+    from pipeline import tracking
+
+    uri = tracking.setup(cfg, workdir)
+    _require_store(uri, model_uri)
+    return uri, tracking.load_pyfunc(model_uri), tracking.resolve_version(model_uri)
 
 
 def _require_store(tracking_uri: str, model_uri: str) -> None:

@@ -110,7 +110,7 @@ def run_predict_spark(cfg: Config, leads: str, events: str | None, output: str |
     from pipeline.featurize import as_of_cut
     from pipeline.io import TableWriter, check_output
     from pipeline.predict import (ChunkChecks, _log_batch, alert_thresholds, alerts_path, check_model_uri,
-                                  default_model_uri)
+                                  default_model_uri, load_model)
 
     require_pyspark()
     reporter = reporter or Reporter(quiet=True)
@@ -127,12 +127,7 @@ def run_predict_spark(cfg: Config, leads: str, events: str | None, output: str |
             inputs = as_of_cut(inputs, as_of)
             staged = stage_previous(previous, folder, cfg.scoring.chunk_leads) if previous else None
 
-        from pipeline import tracking  # MLflow: imported only once the inputs are known good
-
-        uri = tracking.setup(cfg, workdir)
-        _require_store(uri, model_uri)
-        model = tracking.load_pyfunc(model_uri)
-        version = tracking.resolve_version(model_uri)
+        uri, model, version = load_model(cfg, model_uri, workdir)  # MLflow only once the inputs are known good
         pinned = _pinned_uri(model_uri, version)
         scorer = model.unwrap_python_model().scorer
         checks = ChunkChecks(scorer, sources)
@@ -961,11 +956,3 @@ def _pinned_uri(model_uri: str, version: str) -> str:
     if model_uri.startswith("models:/") and "@" in model_uri and version:
         return f"models:/{model_uri.removeprefix('models:/').split('@', 1)[0]}/{version}"
     return model_uri
-
-
-def _require_store(tracking_uri: str, model_uri: str) -> None:
-    if tracking_uri.startswith("sqlite:///") and model_uri.startswith(("models:/", "runs:/")):
-        db = Path(tracking_uri.removeprefix("sqlite:///"))
-        if not db.exists():
-            raise LeadscoreError(f"{model_uri}: cannot load model (no champion yet? run `leadscore train` / "
-                                 f"`leadscore retrain` first): no tracking store at {db}")
