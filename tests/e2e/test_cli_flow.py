@@ -142,3 +142,29 @@ def test_demo_runs_end_to_end(tmp_path):
     finally:  # process-global settings: later tests must not read this registry
         mlflow.set_tracking_uri(before[0])
         mlflow.set_registry_uri(before[1])
+
+
+def test_session_report_and_compare_show_the_logged_models(trained: Trained, tmp_path):
+    """SPEC 3 `compare` and issue 4's HTML report: both read what the training session logged."""
+    client = MlflowClient(trained.uri)
+    exp = client.get_experiment_by_name("lead-scoring")
+    runs = client.search_runs([exp.experiment_id])
+    parent = next(r for r in runs if "mlflow.parentRunId" not in r.data.tags)
+    children = {r.info.run_name: r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id}
+    html = open(client.download_artifacts(parent.info.run_id, "report.html", str(tmp_path))).read()
+    assert html.startswith("<!doctype html>") and "Models on the test period" in html
+    assert f"<b>{trained.summary['best']}</b>" in html and html.count("data:image/png;base64,") >= 2
+    for name, child in children.items():
+        assert name in html
+        assert f"{child.data.metrics['test_roc_auc']:.3f}" in html, name
+    assert "conversion" in html.lower()  # the grade table of the chosen model
+
+    result = run_cli("compare", "--json", cwd=trained.workdir, env=trained.env)
+    assert result.code == 0, result.stderr
+    rows = result.json()["runs"]
+    assert {r["model"] for r in rows} == set(children)
+    for row in rows:
+        assert row["session"] == parent.info.run_name
+        assert row["roc_auc"] == round(children[row["model"]].data.metrics["test_roc_auc"], 4)
+    best = [r for r in rows if r["registered"]]
+    assert [r["model"] for r in best] == [trained.summary["best"]]
