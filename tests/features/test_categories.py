@@ -58,7 +58,7 @@ def test_numeric_codes_are_matched_as_text() -> None:
     assert out["code"].astype(str).tolist() == ["2", OTHER, "1"]
 
 
-def _reference_transform(enc: RareCategoryEncoder, X: pd.DataFrame) -> pd.DataFrame:
+def pandas_reference_transform(enc: RareCategoryEncoder, X: pd.DataFrame) -> pd.DataFrame:
     """The plain pandas definition: text value kept if fitted, else __other__."""
     out = X.copy()
     for col, cats in enc.categories_.items():
@@ -79,7 +79,7 @@ def test_fast_codes_match_the_pandas_definition_for_every_input_dtype() -> None:
     edits = ["unseen", "rare", None, "", "x", "Y"]
     new["obj"] = pd.Series(edits + new["obj"].iloc[6:].tolist(), dtype=object)
     new["text"] = new["obj"].astype("str")
-    got, want = enc.transform(new), _reference_transform(enc, new)
+    got, want = enc.transform(new), pandas_reference_transform(enc, new)
     for col in enc.categories_:
         assert got[col].cat.codes.tolist() == want[col].cat.codes.tolist(), col
         assert list(got[col].cat.categories) == list(want[col].cat.categories)
