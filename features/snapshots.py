@@ -19,12 +19,14 @@ def open_lead_snapshots(
     dates: pd.DatetimeIndex,
     horizon_days: int,
     max_lead_age_days: int,
+    with_conversion: bool = False,
 ) -> pd.DataFrame:
     """Rows (lead_id, as_of, label) for leads open at each date.
 
     Open: created before as_of, not converted before as_of, at most `max_lead_age_days` old.
     label = 1 if the lead converts in [as_of, as_of + horizon). Only outcomes are used for the label,
-    never for features.
+    never for features. `with_conversion` adds the lead's `converted_at`, so a caller can read the label at
+    an earlier date (`label_read_at`).
     """
     frame = leads[["lead_id", "created_at"]].merge(outcomes[["lead_id", "converted_at"]], on="lead_id", how="left")
     created = frame["created_at"].to_numpy("datetime64[ns]")
@@ -38,8 +40,21 @@ def open_lead_snapshots(
         label = (~np.isnat(converted[rows])) & (converted[rows] < as_of + horizon)
         parts.append(pd.DataFrame({"row": rows, "as_of": as_of, "label": label.astype(np.int8)}))
     if not parts:
-        return pd.DataFrame({"lead_id": pd.Series(dtype=str), "as_of": pd.Series(dtype="datetime64[ns]"),
-                             "label": pd.Series(dtype=np.int8)})
+        empty = pd.DataFrame({"lead_id": pd.Series(dtype=str), "as_of": pd.Series(dtype="datetime64[ns]"),
+                              "label": pd.Series(dtype=np.int8)})
+        return empty.assign(converted_at=pd.Series(dtype="datetime64[ns]")) if with_conversion else empty
     snaps = pd.concat(parts, ignore_index=True)
-    snaps.insert(0, "lead_id", frame["lead_id"].to_numpy()[snaps.pop("row").to_numpy()])
+    rows = snaps.pop("row").to_numpy()
+    snaps.insert(0, "lead_id", frame["lead_id"].to_numpy()[rows])
+    if with_conversion:
+        snaps["converted_at"] = converted[rows]
     return snaps
+
+
+def label_read_at(as_of: np.ndarray, converted_at: np.ndarray, horizon_days: int, cut: np.ndarray) -> np.ndarray:
+    """The label "converts within the horizon after as_of" as it was known at `cut` (per row): a conversion
+    before the cut is a known positive; no conversion by then reads as not converted."""
+    as_of = np.asarray(as_of, dtype="datetime64[ns]")
+    converted = np.asarray(converted_at, dtype="datetime64[ns]")
+    end = np.minimum(as_of + np.timedelta64(horizon_days, "D"), np.asarray(cut, dtype="datetime64[ns]"))
+    return ((~np.isnat(converted)) & (converted >= as_of) & (converted < end)).astype(np.int8)

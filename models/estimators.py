@@ -26,7 +26,8 @@ class MarginModel(Protocol):
     name: str
     feature_names: list[str]
 
-    def fit(self, X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame, y_val: np.ndarray) -> "MarginModel": ...
+    def fit(self, X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame, y_val: np.ndarray, time: pd.Series | None = None,
+            sample_weight: np.ndarray | None = None) -> "MarginModel": ...
     def margin(self, X: pd.DataFrame) -> np.ndarray: ...
     def contributions(self, X: pd.DataFrame) -> np.ndarray: ...
     def params(self) -> dict[str, Any]: ...
@@ -77,17 +78,19 @@ class LogRegModel(_Encoded):
         self.cv_max_rows = cv_max_rows
 
     def fit(self, X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame | None = None, y_val: np.ndarray | None = None,
-            time: pd.Series | None = None) -> "LogRegModel":
+            time: pd.Series | None = None, sample_weight: np.ndarray | None = None) -> "LogRegModel":
         y = np.asarray(y)
+        w = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
         self.cv_scores_: dict[float, float] = {}
         sample = self._sample_rows(len(X))
         self.sample_rows_ = len(X) if sample is None else len(sample)
         if self.C is not None:
             self.C_ = self.C
         elif sample is None:
-            self.C_ = self._choose_C(X, y, time)
+            self.C_ = self._choose_C(X, y, time, w)
         else:
-            self.C_ = self._choose_C(X.iloc[sample], y[sample], None if time is None else pd.Series(time).iloc[sample])
+            self.C_ = self._choose_C(X.iloc[sample], y[sample], None if time is None else pd.Series(time).iloc[sample],
+                                     None if w is None else w[sample])
         if sample is None:
             Z = self._fit_transform(X)
         else:
@@ -95,7 +98,7 @@ class LogRegModel(_Encoded):
             self.columns = self._column_transformer().fit(self._encode(X.iloc[sample]))
             Z = self._transform(X)
         self.clf = LogisticRegression(C=self.C_, max_iter=self.max_iter)
-        self.clf.fit(Z, y)
+        self.clf.fit(Z, y, sample_weight=w)
         self.z_mean_ = Z.mean(axis=0)
         return self
 
@@ -128,7 +131,7 @@ class LogRegModel(_Encoded):
         self.columns = self._column_transformer()
         return self.columns.fit_transform(self._encode(X))
 
-    def _choose_C(self, X: pd.DataFrame, y: np.ndarray, time: pd.Series | None) -> float:
+    def _choose_C(self, X: pd.DataFrame, y: np.ndarray, time: pd.Series | None, w: np.ndarray | None = None) -> float:
         from sklearn.metrics import roc_auc_score
 
         folds = _time_folds(time, y, self.cv_folds, self.seed)
@@ -140,7 +143,7 @@ class LogRegModel(_Encoded):
             Z_eval = self._transform(X.iloc[eval_idx])
             clf = LogisticRegression(max_iter=self.max_iter, warm_start=True)
             for c in sorted(self.C_grid):
-                clf.set_params(C=c).fit(Z_fit, y[fit_idx])
+                clf.set_params(C=c).fit(Z_fit, y[fit_idx], sample_weight=None if w is None else w[fit_idx])
                 scores[c].append(roc_auc_score(y[eval_idx], clf.decision_function(Z_eval)))
         self.cv_scores_ = {c: float(np.mean(v)) for c, v in scores.items() if v}
         if not self.cv_scores_:
@@ -196,7 +199,9 @@ class LightGBMModel(_Encoded):
         self.seed, self.monotone = seed, monotone or {}
 
     def fit(self, X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame, y_val: np.ndarray,
-            time: pd.Series | None = None) -> "LightGBMModel":
+            time: pd.Series | None = None, sample_weight: np.ndarray | None = None,
+            num_boost_round: int | None = None) -> "LightGBMModel":
+        """Early-stopped on (X_val, y_val); with `num_boost_round` (a refit) exactly that many trees, no early stop."""
         self._fit_encoder(X, self.categorical_in, self.min_share, self.max_categories)
         params = {
             "objective": "binary", "seed": self.seed, "deterministic": True, "force_row_wise": True,
@@ -205,7 +210,12 @@ class LightGBMModel(_Encoded):
             "monotone_constraints_method": "intermediate",  # same AUC as "advanced" here, half the time
             **{_LGB_NAMES.get(k, k): v for k, v in self.lgb_params.items() if k != "n_estimators"},
         }
-        train = lgb.Dataset(self._encode(X), label=y, categorical_feature=self.categorical or "auto", free_raw_data=True)
+        train = lgb.Dataset(self._encode(X), label=y, weight=sample_weight, categorical_feature=self.categorical or "auto",
+                            free_raw_data=True)
+        if num_boost_round is not None:
+            self.booster = lgb.train(params, train, num_boost_round=num_boost_round)
+            self.best_iteration = num_boost_round
+            return self
         valid = lgb.Dataset(self._encode(X_val), label=y_val, reference=train)
         self.booster = lgb.train(
             params, train, num_boost_round=self.lgb_params.get("n_estimators", 500), valid_sets=[valid],

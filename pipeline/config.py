@@ -140,9 +140,16 @@ class TrainingConfig(_Section):
     horizon_days: int = Field(90, gt=0)
     snapshot_every_days: int = Field(7, gt=0)
     max_lead_age_days: int = Field(180, gt=0)
-    test_weeks: int = Field(8, gt=0)
+    test_weeks: int = Field(8, gt=0, description="Test period in weeks, when the history holds twice val + test weeks "
+                            "of label-complete snapshots; else test_share of them.")
     val_weeks: int = Field(8, gt=0)
-    gap_days: int | None = Field(None, ge=0, description="Embargo between splits; default: the horizon.")
+    test_share: float = Field(0.2, gt=0, lt=0.5, description="Short histories: share of label-complete dates for test.")
+    val_share: float = Field(0.2, gt=0, lt=0.5)
+    min_label_days: int = Field(7, gt=0, description="A training snapshot needs this many days of observed label "
+                                "before its part's labels are read (and before the end of the data).")
+    gap_days: int | None = Field(None, ge=0, description="Extra embargo between train and validation; default 0: "
+                                 "labels are read as known at the next part's start, so none crosses into it.")
+    refit: bool = Field(True, description="Refit the best model on every labelled snapshot for the registered version.")
     static_test_share: float = Field(0.2, gt=0, lt=1)
     static_val_share: float = Field(0.2, gt=0, lt=1)
     max_rows: int = Field(2_000_000, gt=0)
@@ -153,12 +160,11 @@ class TrainingConfig(_Section):
 
 
 class BacktestConfig(_Section):
-    """`leadscore backtest` judges every model on what happened after T, never on its internal split, so
-    that split may be tighter than `train`'s: the training labels then reach closer to T (measured on the
-    20k sample world: LightGBM 0.805 -> 0.85 AUC, benchmarks/RESULTS_models.md). `null` keeps training's."""
-    gap_days: int | None = Field(30, ge=0, description="Embargo between the internal train / validation / test.")
+    """`leadscore backtest` judges every model on what happened after T, never on an internal test period, so
+    its split has none: validation (early stopping, calibration, selection) is the last `val_weeks` of the
+    label-complete dates before T, or `val_share` of the dates on a short history. `null` keeps training's."""
+    gap_days: int | None = Field(None, ge=0, description="Extra embargo between the internal train and validation.")
     val_weeks: int | None = Field(4, gt=0)
-    test_weeks: int | None = Field(2, gt=0)
 
     def applied_to(self, training: "TrainingConfig") -> "TrainingConfig":
         changes = {k: v for k, v in self.model_dump().items() if v is not None}

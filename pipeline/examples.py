@@ -3,14 +3,14 @@ with their features, labels and the train / val / test split."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from features.builder import LeadFeatureBuilder
-from features.snapshots import open_lead_snapshots, snapshot_dates
-from models.splits import stratified_split, time_split
+from features.snapshots import label_read_at, open_lead_snapshots, snapshot_dates
+from models.splits import SplitError, date_balance_weights, plan_time_split, stratified_split
 from pipeline.config import Config
 from pipeline.contracts import LABEL
 from pipeline.data import Inputs
@@ -18,6 +18,7 @@ from pipeline.errors import NotEnoughDataError
 
 log = logging.getLogger("leadscore")
 PARTS = ("train", "val", "test")
+RECENT = "recent"  # snapshot dates after the last label-complete one: used only by the final refit
 
 
 @dataclass
@@ -29,6 +30,8 @@ class Examples:
     split: dict[str, str]
     until: pd.Timestamp | None
     known: Inputs | None = None  # the inputs as known at `until`, to rebuild features with another builder
+    y_final: np.ndarray | None = None  # every row's label read at `until`: what the final refit learns from
+    readiness: dict | None = None  # the data readiness verdict (pipeline.readiness)
 
     def rows(self, part: str) -> tuple[pd.DataFrame, np.ndarray]:
         """The part's rows (index reset) and labels. Snapshot tables are in time order, so a part is one block
@@ -40,6 +43,19 @@ class Examples:
 
     def counts(self) -> dict[str, dict[str, int]]:
         return {p: {"rows": int((self.part == p).sum()), "conversions": int(self.y[self.part == p].sum())} for p in PARTS}
+
+    def train_weights(self) -> np.ndarray | None:
+        """Date-balanced weights of the train rows (snapshot examples; None for static ones)."""
+        if self.until is None:
+            return None
+        X, y = self.rows("train")
+        return date_balance_weights(y, X["as_of"].to_numpy())
+
+    def final(self) -> "Examples":
+        """The final refit's examples: every row, labels read at `until`, all in part "train"."""
+        y = self.y if self.y_final is None else self.y_final
+        return Examples(self.table, y, np.full(len(y), "train", dtype=object), self.builder, self.split, self.until,
+                        self.known, y, self.readiness)
 
 
 def excluded_columns(cfg: Config) -> list[str]:
@@ -56,10 +72,11 @@ def make_builder(cfg: Config, use_events: bool, half_life_days: float | None = N
                               icp=cfg.features.icp.model_dump(), bot_burst_events=cfg.features.junk.bot_burst_events)
 
 
-def build_examples(cfg: Config, inputs: Inputs, until: pd.Timestamp | None) -> Examples:
+def build_examples(cfg: Config, inputs: Inputs, until: pd.Timestamp | None, with_test: bool = True) -> Examples:
+    """Training examples with their parts; `with_test=False` (backtest) needs no internal test period."""
     if cfg.data.mode == "static":
         return _static_examples(cfg, inputs)
-    return _snapshot_examples(cfg, inputs, until)
+    return _snapshot_examples(cfg, inputs, until, with_test)
 
 
 def effective_until(inputs: Inputs, until: pd.Timestamp | None) -> pd.Timestamp:
@@ -72,30 +89,37 @@ def effective_until(inputs: Inputs, until: pd.Timestamp | None) -> pd.Timestamp:
     return until
 
 
-def _snapshot_examples(cfg: Config, inputs: Inputs, until: pd.Timestamp | None) -> Examples:
+def _snapshot_examples(cfg: Config, inputs: Inputs, until: pd.Timestamp | None, with_test: bool = True) -> Examples:
+    """Snapshot rows of the leads open at each date, split by `models.splits.plan_time_split`: the labels of
+    every part read as known at the next part's start, evaluation parts label-complete, and the dates after
+    the last label-complete one kept for the final refit (labels read at `until`)."""
     tc = cfg.training
     until = effective_until(inputs, until)
     known = inputs.known_at(until)
-    last_complete = until - pd.Timedelta(days=tc.horizon_days)
-    dates = snapshot_dates(known.leads["created_at"].min(), last_complete, tc.snapshot_every_days)
-    need = tc.test_weeks + tc.val_weeks
-    if len(dates) * tc.snapshot_every_days < 7 * need:
-        raise NotEnoughDataError(
-            f"data up to {until.date()} gives {len(dates)} label-complete snapshot dates; "
-            f"the split needs at least {need} weeks plus a {tc.horizon_days}-day horizon"
-        )
-    gap = tc.horizon_days if tc.gap_days is None else tc.gap_days
-    split = time_split(dates, tc.horizon_days, tc.test_weeks, tc.val_weeks, gap)
-    snaps = open_lead_snapshots(known.leads, known.outcomes, dates, tc.horizon_days, tc.max_lead_age_days)
-    snaps["part"] = split.assign(snaps["as_of"]).to_numpy()
+    first = known.leads["created_at"].min()
+    dates = snapshot_dates(first, until - pd.Timedelta(days=tc.min_label_days), tc.snapshot_every_days)
+    try:
+        split = plan_time_split(dates, until, tc.horizon_days, test_weeks=tc.test_weeks, val_weeks=tc.val_weeks,
+                                test_share=tc.test_share, val_share=tc.val_share, min_label_days=tc.min_label_days,
+                                gap_days=tc.gap_days or 0, with_test=with_test)
+    except SplitError as exc:
+        raise NotEnoughDataError(f"not enough data: history {first.date()}..{until.date()}: {exc}") from None
+    snaps = open_lead_snapshots(known.leads, known.outcomes, dates, tc.horizon_days, tc.max_lead_age_days,
+                                with_conversion=True)
+    part = split.assign(snaps["as_of"]).to_numpy(copy=True)
+    part[(part == "") & (snaps["as_of"].to_numpy() > split.val.max())] = RECENT
+    snaps["part"] = part
     snaps = snaps[snaps["part"] != ""]
     snaps = _cap_rows(snaps, tc.max_rows, tc.seed)
-    check_class_counts(snaps["label"].to_numpy(), snaps["part"].to_numpy(), cfg)
+    as_of, converted = snaps["as_of"].to_numpy(), snaps["converted_at"].to_numpy()
+    y = label_read_at(as_of, converted, tc.horizon_days, split.cuts(snaps["part"]))
+    y_final = label_read_at(as_of, converted, tc.horizon_days, np.full(len(snaps), np.datetime64(until, "ns")))
+    check_class_counts(y, snaps["part"].to_numpy(), cfg, with_test)
     builder = make_builder(cfg, use_events=known.events is not None).fit(known.leads, known.events)
     lead_rows = known.leads.set_index("lead_id").loc[snaps["lead_id"]].reset_index()
     table = builder.transform(lead_rows, known.events, snaps["as_of"].reset_index(drop=True))
     info = {**split.describe(), "until": str(until)}
-    return Examples(table, snaps["label"].to_numpy(), snaps["part"].to_numpy(), builder, info, until, known)
+    return Examples(table, y, snaps["part"].to_numpy(), builder, info, until, known, y_final)
 
 
 def _static_examples(cfg: Config, inputs: Inputs) -> Examples:
@@ -115,7 +139,7 @@ def with_builder(examples: Examples, builder: LeadFeatureBuilder) -> Examples:
     lead_rows = known.leads.set_index("lead_id").loc[examples.table["lead_id"]].reset_index()
     as_of = examples.table["as_of"] if examples.until is not None else None
     table = builder.transform(lead_rows, known.events, as_of)
-    return Examples(table, examples.y, examples.part, builder, examples.split, examples.until, known)
+    return replace(examples, table=table, builder=builder)
 
 
 def with_half_life(examples: Examples, half_life_days: float) -> Examples:
@@ -126,13 +150,13 @@ def with_half_life(examples: Examples, half_life_days: float) -> Examples:
     builder = examples.builder.with_half_life(half_life_days)
     columns = builder.half_life_columns()
     if not columns or half_life_days == examples.builder.engagement_.half_life_days:
-        return Examples(examples.table, examples.y, examples.part, builder, examples.split, examples.until, examples.known)
+        return replace(examples, builder=builder)
     known = examples.known
     as_of = examples.table["as_of"] if examples.until is not None else None
     decayed = builder.transform_half_life(examples.table["lead_id"], known.events if known is not None else None, as_of)
     table = examples.table.copy(deep=False)
     table[columns] = decayed[columns].set_axis(table.index)
-    return Examples(table, examples.y, examples.part, builder, examples.split, examples.until, known)
+    return replace(examples, table=table, builder=builder)
 
 
 def _cap_rows(snaps: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
@@ -143,20 +167,20 @@ def _cap_rows(snaps: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
     return snaps.sample(n=max_rows, random_state=seed).sort_values(["as_of", "lead_id"]).reset_index(drop=True)
 
 
-def check_class_counts(y: np.ndarray, part: np.ndarray, cfg: Config) -> None:
+def check_class_counts(y: np.ndarray, part: np.ndarray, cfg: Config, with_test: bool = True) -> None:
     """Refuse to train on too few conversions or non-conversions, as the commercial tools do."""
     tc = cfg.training
     train = part == "train"
     pos, neg = int(y[train].sum()), int((1 - y[train]).sum())
     if pos < tc.min_positives or neg < tc.min_negatives:
         raise NotEnoughDataError(
-            f"training needs at least {tc.min_positives} converted and {tc.min_negatives} non-converted examples; "
+            f"not enough data: training needs at least {tc.min_positives} converted and {tc.min_negatives} non-converted examples; "
             f"the training period has {pos} converted and {neg} non-converted"
         )
-    for p in ("val", "test"):
+    for p in ("val", "test") if with_test else ("val",):
         rows = part == p
         if rows.sum() == 0 or y[rows].min() == y[rows].max():
             raise NotEnoughDataError(
                 f"the {p} period has {int(rows.sum())} examples and {int(y[rows].sum())} conversions; "
-                f"both classes are needed to evaluate (more data, or shorter training.val_weeks / test_weeks)"
+                f"both classes are needed to evaluate (more data, or larger training.val_share / test_share)"
             )

@@ -71,9 +71,15 @@ def gate(cfg: Config, challenger_version: str, challenger_metrics: dict[str, flo
 
 def rescore_champion(cfg: Config, version: str, examples: Examples, inputs: Inputs) -> tuple[dict[str, float], str]:
     """The champion's metrics on the challenger's test rows, with features rebuilt by the champion's
-    own builder from the raw inputs known at the challenger's cut-off."""
+    own builder from the raw inputs known at the challenger's cut-off.
+
+    A refitted champion has learnt from every snapshot up to its own training date, which can include the
+    challenger's test period; so its *evaluated* model (tag `evaluated_model_uri`: fitted only before its
+    validation period) is the one rescored, as the challenger's test metrics are its evaluated model's too."""
     uri = f"models:/{cfg.mlflow.registered_model}/{version}"
     try:
+        tags = MlflowClient().get_model_version(cfg.mlflow.registered_model, version).tags
+        uri = tags.get("evaluated_model_uri") or uri
         scorer = tracking.load_pyfunc(uri).unwrap_python_model().scorer
         X, y = examples.rows("test")
         known = inputs.known_at(examples.until) if examples.until is not None else inputs

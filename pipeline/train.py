@@ -38,6 +38,7 @@ from pipeline.data import Inputs, load_training_inputs
 from pipeline.drift import fit_reference
 from pipeline.errors import ConfigError
 from pipeline.examples import Examples, build_examples, with_half_life
+from pipeline.readiness import assess, readiness_line
 
 log = logging.getLogger("leadscore")
 LOWER_IS_BETTER = ("log_loss", "brier", "ece")
@@ -71,7 +72,7 @@ class TrainResult:
                        for n, m in self.models.items()},
             "best": self.best, "version": self.version, "run_id": self.parent_run_id,
             "until": str(self.examples.until) if self.examples.until is not None else None,
-            "rows": self.examples.counts(), **self.extra,
+            "rows": self.examples.counts(), "readiness": self.examples.readiness, **self.extra,
         }
 
 
@@ -83,8 +84,9 @@ def run_train(cfg: Config, data: str | None = None, until: pd.Timestamp | None =
     inputs = inputs or load_training_inputs(cfg, data)
     reporter.step("Building point-in-time training examples and features")
     examples = build_examples(cfg, inputs, until)
-    counts = examples.counts()
-    reporter.step("Examples: " + ", ".join(f"{p} {c['rows']:,} rows / {c['conversions']:,} conversions" for p, c in counts.items()))
+    examples.readiness = assess(cfg, inputs, examples)
+    reporter.step(readiness_line(examples.readiness))
+    reporter.step("Examples: " + examples.readiness["uses"])
     fingerprint = data_fingerprint(inputs)
     tracking.ensure_experiment(cfg.mlflow.experiment, uri)
     with mlflow.start_run(run_name=_session_name(examples)) as parent:
@@ -100,8 +102,9 @@ def run_train(cfg: Config, data: str | None = None, until: pd.Timestamp | None =
             log_cross_validation(cfg, examples, cv, fitted)
         best = select_best(fitted, cfg.training.selection_metric)
         mlflow.set_tag("best_model", best)
+        final_uri = log_final_model(cfg, fitted[best], examples, reporter)
         mlflow.log_text(build_report(examples, fitted, best), "report.html")
-        version = register(cfg, fitted[best], fingerprint)
+        version = register(cfg, fitted[best], fingerprint, final_uri)
         tracking.set_alias(cfg.mlflow.registered_model, tracking.CHALLENGER, version)
         mlflow.set_tag("registered_version", version)
     reporter.step(f"Registered {cfg.mlflow.registered_model} version {version} ({best}) as challenger")
@@ -165,8 +168,8 @@ def fit_model(cfg: Config, model: MarginModel, examples: Examples, prefitted: bo
     X_va, y_va = examples.rows("val")
     X_te, y_te = examples.rows("test")
     if not prefitted:
-        model.fit(X_tr[names], y_tr, X_va[names], y_va, time=X_tr["as_of"])
-    m_va, m_te = model.margin(X_va), model.margin(X_te)
+        model.fit(X_tr[names], y_tr, X_va[names], y_va, time=X_tr["as_of"], sample_weight=examples.train_weights())
+    m_va, m_te = model.margin(X_va), model.margin(X_te) if len(X_te) else np.zeros(0)
     calibrator = Calibrator(cfg.scoring.calibration, cfg.training.seed).fit(m_va, y_va)
     gc = cfg.scoring.grades
     shares = {"A": gc.A, "B": gc.B, "C": gc.C}
@@ -179,9 +182,10 @@ def fit_model(cfg: Config, model: MarginModel, examples: Examples, prefitted: bo
     # the combined grade "A2": fit letter x engagement digit, cut-offs from the validation period too
     mc = cfg.scoring.matrix
     scorer.fit_matrix(X_va, y_va, mc.fit, mc.engagement, seed=cfg.training.seed)
-    p_va, p_te = calibrator.predict(m_va), calibrator.predict(m_te)
+    p_va, p_te = calibrator.predict(m_va), calibrator.predict(m_te) if len(m_te) else np.zeros(0)
     metrics = {f"val_{k}": v for k, v in evaluate(y_va, p_va).items()}
-    metrics |= {f"test_{k}": v for k, v in evaluate(y_te, p_te).items()}
+    if len(y_te):  # a backtest has no internal test period: it is judged after T
+        metrics |= {f"test_{k}": v for k, v in evaluate(y_te, p_te).items()}
     detail = {"X_test": X_te, "y_test": y_te, "p_test": p_te, "m_test": m_te, "y_val": y_va, "m_val": m_va}
     return scorer, metrics, detail
 
@@ -221,7 +225,7 @@ def search_lightgbm(cfg: Config, template: LightGBMModel, examples: Examples) ->
         with mlflow.start_run(run_name=f"lightgbm-trial-{i}", nested=True):
             model = copy.deepcopy(template)
             model.lgb_params = params
-            model.fit(X_tr[names], y_tr, X_va[names], y_va)
+            model.fit(X_tr[names], y_tr, X_va[names], y_va, sample_weight=examples.train_weights())
             auc = float(roc_auc_score(y_va, model.margin(X_va[names])))
             mlflow.log_params(model.params())
             mlflow.log_metric("val_roc_auc", auc)
@@ -277,6 +281,11 @@ def build_report(examples: Examples, fitted: dict[str, FittedModel], best: str) 
     facts = {f"{part} examples": f"{c['rows']:,} ({c['conversions']:,} converted, {c['conversions'] / max(c['rows'], 1):.1%})"
              for part, c in counts.items()}
     facts |= {k.replace("_", " "): v for k, v in examples.split.items()}
+    if examples.readiness:
+        r = examples.readiness
+        facts["data readiness"] = r["verdict"] + "".join(f"; {n}" for n in r["notes"])
+    if fitted[best].report.get("final_model"):
+        facts["registered model"] = fitted[best].report["final_model"]
     rows = [{"model": n, **{k.removeprefix("test_"): v for k, v in m.metrics.items() if k.startswith("test_")}}
             for n, m in fitted.items()]
     chosen = fitted[best].report
@@ -284,9 +293,10 @@ def build_report(examples: Examples, fitted: dict[str, FittedModel], best: str) 
                           chosen.get("grades", pd.DataFrame()), chosen.get("drivers", pd.DataFrame()), chosen.get("charts", {}))
 
 
-def log_scorer(scorer: LeadScorer, examples: Examples, name: str) -> str:
+def log_scorer(scorer: LeadScorer, examples: Examples, name: str, artifact: str = "model") -> str:
     """Log the scorer as a pyfunc (feature table in, SPEC 4 columns out) with its code."""
-    example = examples.table.iloc[np.flatnonzero(examples.part == "test")[:5]].reset_index(drop=True)
+    example_part = "test" if (examples.part == "test").any() else "val"
+    example = examples.table.iloc[np.flatnonzero(examples.part == example_part)[:5]].reset_index(drop=True)
     # the table's float32 columns are declared double: JSON / Spark clients send doubles, and MLflow only upcasts
     example = example.astype({c: np.float64 for c, t in example.dtypes.items() if t == np.float32})
     with tempfile.TemporaryDirectory() as tmp:
@@ -294,7 +304,7 @@ def log_scorer(scorer: LeadScorer, examples: Examples, name: str) -> str:
         joblib.dump(scorer, path)
         signature = infer_signature(example, scorer.score(example), params={"model_version": "", "explain": True})
         info = mlflow.pyfunc.log_model(
-            name="model", python_model=LeadScorerModel(), artifacts={"scorer": str(path)},
+            name=artifact, python_model=LeadScorerModel(), artifacts={"scorer": str(path)},
             code_paths=[str(Path(features.__file__).parent), str(Path(models.__file__).parent)],
             pip_requirements=tracking.pip_requirements(), signature=signature, input_example=example,
         )
@@ -306,14 +316,38 @@ def select_best(fitted: dict[str, FittedModel], metric: str) -> str:
     return max(fitted, key=lambda n: sign * fitted[n].metrics[metric])
 
 
-def register(cfg: Config, best: FittedModel, fingerprint: str) -> str:
+def log_final_model(cfg: Config, best: FittedModel, examples: Examples, reporter: Reporter) -> str:
+    """The version to register: the best model refitted on every labelled snapshot (training.refit), logged
+    as `final_model` in its run beside the evaluated `model`; or the evaluated model itself."""
+    from pipeline.refit import refit_scorer
+
+    model_examples = examples_for(cfg, best.scorer.model, examples)
+    reporter.step(f"Refitting {best.name} on every labelled snapshot for the registered version")
+    final = refit_scorer(cfg, best.scorer, model_examples)
+    if final is None:
+        best.report["final_model"] = "the evaluated model (not refitted: training.refit is off or it learns nothing)"
+        return best.model_uri
+    with mlflow.start_run(run_id=best.run_id, nested=True):
+        uri = log_scorer(final, examples, best.name, artifact="final_model")
+        mlflow.log_params({f"final.{k}": v for k, v in final.model.params().items() if k.startswith("refit")})
+        mlflow.set_tag("final_model", "refit on every labelled snapshot")
+    rows = final.model.refit_rows
+    best.report["final_model"] = (f"refitted on all {rows:,} labelled snapshot rows (labels as known at the end of the "
+                                  f"data) after the evaluation above; its margin is mapped onto the evaluated model's "
+                                  f"scale, so the calibration, grades and score cut-offs stay those learnt on validation")
+    return uri
+
+
+def register(cfg: Config, best: FittedModel, fingerprint: str, model_uri: str | None = None) -> str:
     from importlib.metadata import version as package_version
 
     from pipeline.retrain import code_fingerprint
 
     tags = {"model_name": best.name, "config_hash": cfg.fingerprint(), "data_fingerprint": fingerprint,
-            "code_version": f"{package_version('leadscore')}+{code_fingerprint()}", "source_run_id": best.run_id, **{k: f"{v:.4f}" for k, v in best.metrics.items() if k.startswith("test_")}}
-    version = mlflow.register_model(best.model_uri, cfg.mlflow.registered_model, tags=tags)
+            "code_version": f"{package_version('leadscore')}+{code_fingerprint()}", "source_run_id": best.run_id,
+            "evaluated_model_uri": best.model_uri, "refit": str(model_uri not in (None, best.model_uri)).lower(),
+            **{k: f"{v:.4f}" for k, v in best.metrics.items() if k.startswith("test_")}}
+    version = mlflow.register_model(model_uri or best.model_uri, cfg.mlflow.registered_model, tags=tags)
     return str(version.version)
 
 
@@ -330,6 +364,9 @@ def _log_session(cfg: Config, inputs: Inputs, examples: Examples, fingerprint: s
                      **{f"split.{k}": v for k, v in examples.split.items()}})
     log_datasets(inputs, examples)
     mlflow.log_dict(examples.counts(), "examples/counts.json")
+    if examples.readiness:
+        mlflow.set_tag("readiness", examples.readiness["verdict"])
+        mlflow.log_dict(examples.readiness, "examples/readiness.json")
     info = examples.builder.feature_info()
     mlflow.log_dict({n: {"group": i.group, "label": i.label} for n, i in info.items()}, "features/feature_info.json")
 
