@@ -225,7 +225,7 @@ def _read_leads(cfg: DataConfig, path: Path, as_of: pd.Timestamp, batch_rows: in
     offset = 0
     for batch in iter_table(path, [cfg.lead_columns.lead_id], batch_rows):
         with rows_from(offset + 1):
-            leads = prepare_leads(batch, scoring_cfg, str(path))
+            leads = prepare_leads(batch, scoring_cfg, str(path), scoring=True)
         leads[ROW] = np.arange(offset, offset + len(leads))
         offset += len(batch)
         found.leads_total += len(leads)

@@ -121,13 +121,15 @@ def generate(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     leads: Annotated[int, typer.Option("--leads", min=100, help="Number of leads.")] = 20_000,
     seed: Annotated[int, typer.Option("--seed")] = 42,
+    days: Annotated[int, typer.Option("--days", min=30, help="Days of history (546 = 18 months; 183 = a short, "
+                                      "6-month CRM export).")] = 546,
     config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
 ) -> None:
     """Generate the sample world: leads, events, outcomes and truth (Parquet)."""
     from pipeline.generate import run_generate
 
     _config(config)
-    rows = run_generate(out, leads, seed, Reporter(quiet or as_json))
+    rows = run_generate(out, leads, seed, Reporter(quiet or as_json), days=days)
     _emit(as_json, {"out": str(out), "rows": rows})
 
 

@@ -62,8 +62,10 @@ class DataConfig(_Section):
     mode: Literal["events", "static"] = "events"
     path: str | None = "data/sample"
     leads: str = "leads"
-    events: str = "events"
+    events: str | None = Field("events", description="null: no events file (profile features only).")
     outcomes: str = "outcomes"
+    date_format: str | None = Field(None, description="strftime layout of text dates, e.g. '%d-%m-%Y'; null: ISO "
+                                    "8601, or a day-first / month-first layout detected when only one reads all.")
     lead_columns: LeadColumns = Field(default_factory=LeadColumns)
     event_columns: EventColumns = Field(default_factory=EventColumns)
     outcome_columns: OutcomeColumns = Field(default_factory=OutcomeColumns)

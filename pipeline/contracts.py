@@ -86,12 +86,21 @@ class Findings:
             log.warning("%s: %d %s (%s%s)", self.source, total, kind, "; ".join(parts), more)
 
 
-def prepare_leads(frame: pd.DataFrame, cfg: DataConfig, source: str) -> pd.DataFrame:
+def prepare_leads(frame: pd.DataFrame, cfg: DataConfig, source: str, scoring: bool = False) -> pd.DataFrame:
     """Leads with role columns renamed to their role names, ids checked, dates parsed, label as 0/1,
-    numeric roles as floats; cell-level problems repaired and reported (see the module docstring)."""
+    numeric roles as floats; cell-level problems repaired and reported (see the module docstring).
+
+    `scoring` (predict, features): the label column is not needed and, if present, ignored (the leads being
+    scored have no outcome yet). Without an id column, static data and scored leads get `row-N` ids from the
+    file's row numbers (said once); dated training data needs real ids to join its events and outcomes."""
     _require_rows(frame, source)
     roles = cfg.lead_columns.model_dump()
     label_col = roles.pop("label")
+    if scoring and label_col:
+        frame = frame.drop(columns=[label_col], errors="ignore")
+        label_col = None
+    if cfg.lead_columns.lead_id not in frame.columns and (cfg.mode == "static" or scoring):
+        frame = _with_row_ids(frame, source, cfg.lead_columns.lead_id)
     mapping = {col: role for role, col in roles.items() if col and col in frame.columns and col != role}
     if label_col:
         _require(frame, [label_col], source)
@@ -103,9 +112,11 @@ def prepare_leads(frame: pd.DataFrame, cfg: DataConfig, source: str) -> pd.DataF
     leads["lead_id"] = _as_str(leads["lead_id"])
     if cfg.mode == "events":
         _require(frame, [cfg.lead_columns.created_at or "created_at"], source)
-        leads["created_at"] = parse_timestamps(leads["created_at"], source, cfg.lead_columns.created_at, allow_null=False)
+        leads["created_at"] = parse_timestamps(leads["created_at"], source, cfg.lead_columns.created_at, allow_null=False,
+                                               date_format=cfg.date_format)
     elif "created_at" in leads.columns:
-        leads["created_at"] = parse_timestamps(leads["created_at"], source, cfg.lead_columns.created_at, allow_null=True)
+        leads["created_at"] = parse_timestamps(leads["created_at"], source, cfg.lead_columns.created_at, allow_null=True,
+                                               date_format=cfg.date_format)
     if label_col:
         leads[LABEL] = parse_label(leads[LABEL], source, label_col)
     findings = Findings(source)
@@ -143,7 +154,8 @@ def prepare_events(frame: pd.DataFrame, cfg: DataConfig, source: str, lead_ids: 
         rows = _rows(events["lead_id"].isna())
         raise InputError(f"{source}: column '{cols.lead_id}' has {len(rows)} empty values, {example_rows(rows)}")
     events["lead_id"] = _as_str(events["lead_id"])
-    events["timestamp"] = parse_timestamps(events["timestamp"], source, cols.timestamp, allow_null=False)
+    events["timestamp"] = parse_timestamps(events["timestamp"], source, cols.timestamp, allow_null=False,
+                                           date_format=cfg.date_format)
     findings = Findings(source)
     no_type = events["event_type"].isna() | (events["event_type"].astype("string").str.strip() == "").fillna(False)
     findings.add("events without an event type count as 'unknown'", cols.event_type, no_type)
@@ -174,12 +186,19 @@ def prepare_outcomes(frame: pd.DataFrame, cfg: DataConfig, source: str) -> pd.Da
     )
     _check_ids(outcomes["lead_id"], source, cols.lead_id)
     outcomes["lead_id"] = _as_str(outcomes["lead_id"])
-    outcomes["converted_at"] = parse_timestamps(outcomes["converted_at"], source, cols.converted_at, allow_null=True)
+    outcomes["converted_at"] = parse_timestamps(outcomes["converted_at"], source, cols.converted_at, allow_null=True,
+                                                date_format=cfg.date_format)
     return outcomes
 
 
-def parse_timestamps(values: pd.Series, source: str, column: str | None, allow_null: bool) -> pd.Series:
-    """Datetimes as tz-naive UTC; unparseable (or, if not allowed, empty) cells are an error."""
+def parse_timestamps(values: pd.Series, source: str, column: str | None, allow_null: bool,
+                     date_format: str | None = None) -> pd.Series:
+    """Datetimes as tz-naive UTC; unparseable (or, if not allowed, empty) cells are an error.
+
+    Text is read as ISO 8601, or with `date_format` (strftime, e.g. '%d-%m-%Y') when the config gives one.
+    Without one, a column that is not ISO but reads completely in exactly one of the common day-first or
+    month-first layouts is read in that layout (said once); one that reads in both (every day <= 12) is an
+    error asking for `data.date_format`: a date is never silently swapped."""
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         parsed = values.dt.tz_convert("UTC").dt.tz_localize(None)
     elif pd.api.types.is_datetime64_any_dtype(values.dtype):
@@ -192,8 +211,16 @@ def parse_timestamps(values: pd.Series, source: str, column: str | None, allow_n
         )
     else:
         text = values.astype("string").str.strip().replace("", pd.NA)
-        parsed = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601").dt.tz_localize(None)
+        parsed = pd.to_datetime(text, errors="coerce", utc=True, format=date_format or "ISO8601").dt.tz_localize(None)
         bad = parsed.isna() & text.notna()
+        if bad.any() and date_format is None:
+            parsed, bad = _day_or_month_first(text, parsed, bad, source, column)
+        if bad.any() and date_format is not None:
+            rows = _rows(bad)
+            raise InputError(
+                f"{source}: column '{column}' has {len(rows)} values that do not match data.date_format "
+                f"'{date_format}', {example_rows(rows, text[bad].tolist())}"
+            )
         if bad.any():
             rows = _rows(bad)
             raise InputError(
@@ -205,6 +232,51 @@ def parse_timestamps(values: pd.Series, source: str, column: str | None, allow_n
         rows = _rows(parsed.isna())
         raise InputError(f"{source}: column '{column}' has {len(rows)} empty dates, {example_rows(rows)}")
     return parsed
+
+
+DAY_FIRST = ("%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y")
+MONTH_FIRST = ("%m-%d-%Y", "%m/%d/%Y")
+_TIMES = ("", " %H:%M", " %H:%M:%S")
+
+
+def _day_or_month_first(text: pd.Series, parsed: pd.Series, bad: pd.Series, source: str,
+                        column: str | None) -> tuple[pd.Series, pd.Series]:
+    """Re-read a non-ISO date column in the one common layout that reads all of it (see parse_timestamps)."""
+    present = text.notna()
+
+    def reads_all(layouts: tuple[str, ...]) -> tuple[str, pd.Series] | None:
+        for layout in layouts:
+            for time in _TIMES:
+                got = pd.to_datetime(text, errors="coerce", format=layout + time)
+                if got[present].notna().all():
+                    return layout + time, got
+        return None
+
+    day, month = reads_all(DAY_FIRST), reads_all(MONTH_FIRST)
+    if day and month:
+        rows = _rows(bad)
+        raise InputError(
+            f"{source}: column '{column}' has dates that read both day-first and month-first, "
+            f"{example_rows(rows, text[bad].tolist())}; set data.date_format (e.g. '%d/%m/%Y')"
+        )
+    found = day or month
+    if found is None:
+        return parsed, bad
+    layout, got = found
+    if _FIRST_ROW.get() == 1:
+        log.info("%s: column '%s' read as %s dates (%s); set data.date_format to change this", source, column,
+                 "day-first" if day else "month-first", layout)
+    return got, pd.Series(False, index=text.index)
+
+
+def _with_row_ids(frame: pd.DataFrame, source: str, column: str) -> pd.DataFrame:
+    """Ids `row-N` from the file's 1-based data row numbers, for files without an id column."""
+    first = _FIRST_ROW.get()
+    if first == 1:
+        log.warning("%s: no id column '%s'; leads get ids row-1..row-N from their row numbers (set "
+                    "data.lead_columns.lead_id to use a column)", source, column)
+    ids = pd.Series([f"row-{i}" for i in range(first, first + len(frame))], index=frame.index, dtype=object)
+    return frame.assign(**{column: ids})
 
 
 def parse_label(values: pd.Series, source: str, column: str) -> pd.Series:

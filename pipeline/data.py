@@ -64,7 +64,7 @@ def load_training_inputs(cfg: Config, data: str | Path | None = None) -> Inputs:
     inputs.outcomes = prepare_outcomes(read_table(outcomes_path, [dc.outcome_columns.lead_id]), dc, str(outcomes_path))
     inputs.sources["outcomes"] = str(outcomes_path)
     _check_outcomes_cover(inputs, str(outcomes_path), dc.outcome_columns.converted_at)
-    events_path = find_optional_table(root, dc.events)
+    events_path = find_optional_table(root, dc.events) if dc.events else None
     if events_path is not None:
         inputs.events = prepare_events(read_table(events_path, [dc.event_columns.lead_id]), dc, str(events_path), leads["lead_id"])
         inputs.sources["events"] = str(events_path)
@@ -73,8 +73,7 @@ def load_training_inputs(cfg: Config, data: str | Path | None = None) -> Inputs:
 
 def load_scoring_inputs(cfg: Config, leads_path: str | Path, events_path: str | Path | None) -> Inputs:
     dc = cfg.data
-    leads = prepare_leads(read_table(leads_path, [dc.lead_columns.lead_id]),
-                          dc.model_copy(update={"mode": "events"}) if dc.mode == "events" else dc, str(leads_path))
+    leads = prepare_leads(read_table(leads_path, [dc.lead_columns.lead_id]), dc, str(leads_path), scoring=True)
     inputs = Inputs(leads, sources={"leads": str(leads_path)})
     if events_path is not None:
         inputs.events = prepare_events(read_table(events_path, [dc.event_columns.lead_id]), dc, str(events_path), leads["lead_id"])

@@ -10,11 +10,14 @@ from pipeline.simulation import WorldSpec, simulate_world
 TABLES = ("leads", "events", "outcomes", "truth")
 
 
-def run_generate(out: str | Path, n_leads: int, seed: int, reporter: Reporter | None = None) -> dict[str, int]:
+def run_generate(out: str | Path, n_leads: int, seed: int, reporter: Reporter | None = None,
+                 days: int | None = None) -> dict[str, int]:
+    """`days` shortens (or lengthens) the history: a world that starts from no leads, as a CRM adopted
+    `days` ago does, with its conversions late in the history."""
     reporter = reporter or Reporter(quiet=True)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    spec = WorldSpec(n_leads=n_leads, seed=seed)
+    spec = WorldSpec(n_leads=n_leads, seed=seed) if days is None else WorldSpec(n_leads=n_leads, seed=seed, days=days)
     with reporter.progress("Simulating the sample world", spec.days) as update:
         world = simulate_world(spec, progress=update)
     rows = {}

@@ -62,11 +62,11 @@ def test_fingerprint_changes_with_config_and_params_are_flat():
 
 def test_backtest_split_overrides_training_only_where_set() -> None:
     cfg = parse_config({"training": {"val_weeks": 6, "test_weeks": 5, "gap_days": 60},
-                        "backtest": {"val_weeks": 3, "gap_days": None, "test_weeks": None}}, "c.yaml")
+                        "backtest": {"val_weeks": 3, "gap_days": None}}, "c.yaml")
     split = cfg.backtest.applied_to(cfg.training)
     assert (split.val_weeks, split.test_weeks, split.gap_days) == (3, 5, 60)  # null keeps training's value
     assert cfg.training.val_weeks == 6  # train itself is unchanged
     default = load_config(None)
-    assert (default.backtest.gap_days, default.backtest.val_weeks, default.backtest.test_weeks) == (30, 4, 2)
+    assert (default.backtest.gap_days, default.backtest.val_weeks) == (None, 4)
     with pytest.raises(ConfigError, match="backtest.val_weeks"):
         parse_config({"backtest": {"val_weeks": 0}}, "c.yaml")
