@@ -264,7 +264,7 @@ def _day_or_month_first(text: pd.Series, parsed: pd.Series, bad: pd.Series, sour
         return parsed, bad
     layout, got = found
     if _FIRST_ROW.get() == 1:
-        log.info("%s: column '%s' read as %s dates (%s); set data.date_format to change this", source, column,
+        log.warning("%s: column '%s' read as %s dates (%s); set data.date_format to change this", source, column,
                  "day-first" if day else "month-first", layout)
     return got, pd.Series(False, index=text.index)
 
