@@ -70,3 +70,42 @@ def test_backtest_split_overrides_training_only_where_set() -> None:
     assert (default.backtest.gap_days, default.backtest.val_weeks) == (None, 4)
     with pytest.raises(ConfigError, match="backtest.val_weeks"):
         parse_config({"backtest": {"val_weeks": 0}}, "c.yaml")
+
+
+def _config_keys(model: type, prefix: str = "") -> list[str]:
+    from pydantic import BaseModel
+
+    out = []
+    for name, field in model.model_fields.items():
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+            out += _config_keys(field.annotation, f"{prefix}{name}.")
+        else:
+            out.append(prefix + name)
+    return out
+
+
+def test_every_config_key_is_documented_in_the_default_config() -> None:
+    """configs/default.yaml names every key of every section (set, or commented out with its default)."""
+    import re
+
+    from pipeline.config import Config
+
+    text = (Path(__file__).resolve().parents[2] / "configs/default.yaml").read_text()
+    lines = text.splitlines()
+    missing = []
+    for key in _config_keys(Config):
+        *sections, leaf = key.split(".")
+        # the leaf must appear below its section's header, before the next top-level section
+        start = 0
+        for depth, section in enumerate(sections):
+            found = next((i for i in range(start, len(lines))
+                          if re.match(rf"^{'  ' * depth}{re.escape(section)}:", lines[i])), None)
+            if found is None:
+                break
+            start = found + 1
+        else:
+            end = next((i for i in range(start, len(lines)) if re.match(r"^\S", lines[i])), len(lines))
+            if any(re.match(rf"^\s*#?\s*{re.escape(leaf)}:", line) for line in lines[start:end]):
+                continue
+        missing.append(key)
+    assert missing == []
