@@ -18,7 +18,7 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from pipeline.simulation import World, WorldSpec, simulate_world  # noqa: E402
+from pipeline.sampleworld import World, WorldSpec, simulate_world  # noqa: E402
 
 
 def peak_rss_mib() -> float:

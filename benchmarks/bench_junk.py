@@ -36,7 +36,7 @@ def load_world(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame, pd
     if args.data:
         read = lambda name: pd.read_parquet(args.data / f"{name}.parquet")  # noqa: E731
         return read("leads"), read("events"), read("outcomes"), read("truth")
-    from pipeline.simulation import WorldSpec, simulate_world
+    from pipeline.sampleworld import WorldSpec, simulate_world
 
     world = simulate_world(WorldSpec(n_leads=args.leads, seed=args.seed))
     return world.leads, world.events, world.outcomes, world.truth

@@ -2,7 +2,7 @@
 
 The sample world's `p_true` uses the generator's hidden state: the fit noise eps ~ N(0, 0.6), the
 re-engagement noise of r, the activity level, and the exact current interest. This script rebuilds
-that hidden state from the seed with `pipeline.simulation`'s own functions (simulation.py is not
+that hidden state from the seed with `pipeline.sampleworld`'s own functions (the generator is not
 changed) and scores the leads open at T with:
 
   p_true           the truth file (everything known)
@@ -30,32 +30,38 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from pipeline import simulation as sim
+from pipeline.sampleworld import WorldSpec, p_true_from_state, profiles
+from pipeline.sampleworld.dynamics import episode_log_factor
+from pipeline.sampleworld.spec import (
+    A0_SCALE, ACTIVITY_MEDIAN, ACTIVITY_SD, BAD_EMAIL_FIT, DECAY, E_BASE, EPISODE_SIZE, FIT_B0, FIT_NOISE_SD, H_BASE,
+    H_INT, INTENT_K, JOB_SEEKER_FIT, REENGAGE_FIT_SLOPE, REENGAGE_NOISE_SD, REENGAGE_RATE,
+)
+from pipeline.sampleworld.vocab import SENIORITY_FIT, SOURCES
 
 H = 90
 
 
 def hidden_state(n: int, seed: int) -> dict[str, np.ndarray]:
     """The generator's hidden per-lead state, re-drawn from the seed exactly as `simulate_world` does."""
-    spec = sim.WorldSpec(n_leads=n, seed=seed)
+    spec = WorldSpec(n_leads=n, seed=seed)
     rng = np.random.default_rng(seed)
-    created_day, created_off, is_junk = sim._creation_times(rng, spec)
-    prof = sim._profiles(rng, n, is_junk)
+    created_day, created_off, is_junk = profiles.creation_times(rng, spec)
+    prof = profiles.draw_profiles(rng, n, is_junk)
     twin = copy.deepcopy(rng)
-    hid = sim._hidden_state(rng, prof, created_day, is_junk)
-    eps = twin.normal(0.0, sim.FIT_NOISE_SD, n)      # the first draws of _hidden_state, in its order
+    hid = profiles.hidden_state(rng, prof, created_day, is_junk)
+    eps = twin.normal(0.0, FIT_NOISE_SD, n)      # the first draws of hidden_state, in its order
     twin.normal(0.0, 1.0, n); twin.normal(0, 0.7, n); twin.normal(0, 0.6, n); twin.normal(0, 0.7, n)
     twin.normal(0, 0.8, n); twin.random((4, n)); twin.random(n)
-    r_noise = twin.normal(0, sim.REENGAGE_NOISE_SD, n)
-    group = np.where(hid["seeker"], sim.JOB_SEEKER_FIT, np.where(hid["bad_email"], sim.BAD_EMAIL_FIT, 1.0))
-    eff = hid["fit_logit"] - sim.FIT_B0 - eps   # base + BANT effect
+    r_noise = twin.normal(0, REENGAGE_NOISE_SD, n)
+    group = np.where(hid["seeker"], JOB_SEEKER_FIT, np.where(hid["bad_email"], BAD_EMAIL_FIT, 1.0))
+    eff = hid["fit_logit"] - FIT_B0 - eps   # base + BANT effect
     bant = hid["bant"].astype(int)
     bant_eff = (np.array([0.3, -0.3])[bant[0]] * (bant[0] >= 0) + np.array([0.2, -0.2])[bant[1]] * (bant[1] >= 0)
                 + np.array([0.4, 0.1, -0.4])[bant[2]] * (bant[2] >= 0)
                 + np.array([0.5, 0.2, -0.1, -0.4])[bant[3]] * (bant[3] >= 0))
     out = dict(hid, eps=eps, r_noise=r_noise, group=group, created_day=created_day, is_junk=is_junk,
                source=prof["source"].astype(int), base=eff - bant_eff, log_emp=np.log10(prof["emp"].astype(float)),
-               sen_eff=sim._SENIORITY_FIT[prof["sen"]])
+               sen_eff=SENIORITY_FIT[prof["sen"]])
     r_check = _r(hid["fit_logit"], r_noise)
     ok = ~is_junk
     assert np.allclose(r_check[ok], hid["r"][ok]), "hidden state does not match the generator (rng order changed?)"
@@ -76,7 +82,7 @@ def bant_loglik(eps: np.ndarray, base: np.ndarray, log_emp: np.ndarray, sen_eff:
     b = [v[:, None] for v in bant]
     acc = np.zeros_like(eps)
     for xk, wk in zip(x, w):
-        z = 0.75 * (eps / sim.FIT_NOISE_SD + 0.6 * base) + 0.6 * xk
+        z = 0.75 * (eps / FIT_NOISE_SD + 0.6 * base) + 0.6 * xk
         like = np.ones_like(eps)
         p_yes = norm.cdf((z + 0.3 * (log_emp - 2.0) - 0.2) / 0.7)
         like *= np.where(b[0] == 0, p_yes, np.where(b[0] == 1, 1 - p_yes, 1.0))
@@ -91,17 +97,17 @@ def bant_loglik(eps: np.ndarray, base: np.ndarray, log_emp: np.ndarray, sen_eff:
 
 
 def _r(fit_logit: np.ndarray, r_noise: np.ndarray) -> np.ndarray:
-    rel = fit_logit - sim.FIT_B0
-    r = sim.REENGAGE_RATE * np.exp(sim.REENGAGE_FIT_SLOPE * (rel - 0.5) + r_noise)
+    rel = fit_logit - FIT_B0
+    r = REENGAGE_RATE * np.exp(REENGAGE_FIT_SLOPE * (rel - 0.5) + r_noise)
     return np.clip(r, 1 / 400, 1 / 10)
 
 
 def interest_from_p(p: np.ndarray, fit: np.ndarray, r: np.ndarray) -> np.ndarray:
     """Invert `p_true_from_state` for the interest before the snapshot day (fit > 0)."""
-    log_future = sim._episode_log_factor(fit, r, H)
-    d_sum = sim.DECAY * (1.0 - sim.DECAY ** H) / (1.0 - sim.DECAY)
+    log_future = episode_log_factor(fit, r, H)
+    d_sum = DECAY * (1.0 - DECAY ** H) / (1.0 - DECAY)
     hazard = -np.log1p(-p) + log_future
-    return np.maximum((hazard / fit - H * sim.H_BASE) / (sim.H_INT * d_sum), 0.0)
+    return np.maximum((hazard / fit - H * H_BASE) / (H_INT * d_sum), 0.0)
 
 
 def _integrate(fit_logit0: np.ndarray, group: np.ndarray, interest: np.ndarray, r_noise: np.ndarray | None,
@@ -111,19 +117,19 @@ def _integrate(fit_logit0: np.ndarray, group: np.ndarray, interest: np.ndarray, 
     x, w = np.polynomial.hermite_e.hermegauss(nodes)
     w = w / w.sum()
     if bant is not None:
-        ll = bant_loglik(np.tile(x * sim.FIT_NOISE_SD, (len(fit_logit0), 1)), **bant)
+        ll = bant_loglik(np.tile(x * FIT_NOISE_SD, (len(fit_logit0), 1)), **bant)
         post = w[None, :] * np.exp(ll - ll.max(axis=1, keepdims=True))
         post /= post.sum(axis=1, keepdims=True)
     else:
         post = np.tile(w, (len(fit_logit0), 1))
-    rn = [(r_noise, 1.0)] if r_noise is not None else [(np.full_like(fit_logit0, xi * sim.REENGAGE_NOISE_SD), wi)
+    rn = [(r_noise, 1.0)] if r_noise is not None else [(np.full_like(fit_logit0, xi * REENGAGE_NOISE_SD), wi)
                                                         for xi, wi in zip(x, w)]
     out = np.zeros_like(fit_logit0)
     for j, xe in enumerate(x):
-        fl = fit_logit0 + xe * sim.FIT_NOISE_SD
+        fl = fit_logit0 + xe * FIT_NOISE_SD
         fit = np.exp(fl) * group
         for rnoise, wr in rn:
-            out += post[:, j] * wr * sim.p_true_from_state(fit, _r(fl, rnoise), interest, H)
+            out += post[:, j] * wr * p_true_from_state(fit, _r(fl, rnoise), interest, H)
     return out
 
 
@@ -174,10 +180,10 @@ def _filter(hid: dict[str, np.ndarray], pos: np.ndarray, counts: tuple, unsub: n
     n, P = len(pos), particles
     fit0 = (hid["fit_logit"] - hid["eps"])[pos][:, None]
     group = hid["group"][pos][:, None]
-    eps = rng.normal(0, sim.FIT_NOISE_SD, (n, P))
-    rnoise = rng.normal(0, sim.REENGAGE_NOISE_SD, (n, P))
-    activity = sim.ACTIVITY_MEDIAN * np.exp(rng.normal(0, sim.ACTIVITY_SD, (n, P)))
-    a0_mean = np.array([s[2] for s in sim._SOURCES])[hid["source"][pos]][:, None] * sim.A0_SCALE
+    eps = rng.normal(0, FIT_NOISE_SD, (n, P))
+    rnoise = rng.normal(0, REENGAGE_NOISE_SD, (n, P))
+    activity = ACTIVITY_MEDIAN * np.exp(rng.normal(0, ACTIVITY_SD, (n, P)))
+    a0_mean = np.array([s[2] for s in SOURCES])[hid["source"][pos]][:, None] * A0_SCALE
     a0 = a0_mean * np.exp(rng.normal(0, 0.25, (n, P)))
     interest = np.zeros((n, P))
     logw = np.zeros((n, P))
@@ -196,10 +202,10 @@ def _filter(hid: dict[str, np.ndarray], pos: np.ndarray, counts: tuple, unsub: n
         r = _r(fit0 + eps, rnoise)
         new = created == t
         old = alive & ~new
-        interest[old] = interest[old] * sim.DECAY + rng.poisson(r[old]) * sim.EPISODE_SIZE
+        interest[old] = interest[old] * DECAY + rng.poisson(r[old]) * EPISODE_SIZE
         interest[new] = a0[new]
-        lam = activity * (sim.E_BASE + interest)
-        q = interest / (interest + sim.INTENT_K)
+        lam = activity * (E_BASE + interest)
+        q = interest / (interest + INTENT_K)
         # after an unsubscribe the email events are not there any more
         gone = (unsub <= t)[:, None]
         lam_i = lam * q * np.where(gone, 1 - email_int, 1.0)
@@ -207,7 +213,7 @@ def _filter(hid: dict[str, np.ndarray], pos: np.ndarray, counts: tuple, unsub: n
         ni, nb, no = ci[:, k][:, None], cb[:, k][:, None], co[:, k][:, None]
         # Poisson likelihood of the day's intent / background / unclassified counts (no factorials: same per lead)
         ll = ni * np.log(lam_i + 1e-300) - lam_i + nb * np.log(lam_b + 1e-300) - lam_b + no * np.log(lam + 1e-300)
-        ll -= fit * (sim.H_BASE + sim.H_INT * interest)      # did not convert on day t
+        ll -= fit * (H_BASE + H_INT * interest)      # did not convert on day t
         logw[alive] += ll[alive]
         # resample leads whose effective sample size dropped below half
         logw -= logw.max(axis=1, keepdims=True)
@@ -226,7 +232,7 @@ def _filter(hid: dict[str, np.ndarray], pos: np.ndarray, counts: tuple, unsub: n
                 arr[rs] = np.take_along_axis(arr[rs], idx, axis=1)
             logw[rs] = 0.0
     fit = np.exp(fit0 + eps) * group
-    p = sim.p_true_from_state(fit.ravel(), _r(fit0 + eps, rnoise).ravel(), interest.ravel(), H).reshape(n, P)
+    p = p_true_from_state(fit.ravel(), _r(fit0 + eps, rnoise).ravel(), interest.ravel(), H).reshape(n, P)
     w = np.exp(logw - logw.max(axis=1, keepdims=True))
     return (p * w).sum(axis=1) / w.sum(axis=1)
 
@@ -258,16 +264,16 @@ def main() -> None:
     fit0 = (hid["fit_logit"] - hid["eps"])[pos]
     group = hid["group"][pos]
     scores = {"p_true": rows["p_true"].fillna(0).to_numpy()}
-    recheck = np.where(real, sim.p_true_from_state(fit, hid["r"][pos], interest, H), 0.0)
+    recheck = np.where(real, p_true_from_state(fit, hid["r"][pos], interest, H), 0.0)
     assert np.allclose(recheck, scores["p_true"], atol=1e-9)
     scores["no_eps"] = np.where(real, _integrate(fit0, group, interest, hid["r_noise"][pos]), 0.0)
     scores["no_eps_no_rnoise"] = np.where(real, _integrate(fit0, group, interest, None), 0.0)
     bant = {"base": hid["base"][pos], "log_emp": hid["log_emp"][pos], "sen_eff": hid["sen_eff"][pos],
             "bant": hid["bant"][:, pos].astype(int)}
     scores["no_eps_bant_posterior"] = np.where(real, _integrate(fit0, group, interest, hid["r_noise"][pos], bant=bant), 0.0)
-    start = pd.Timestamp(sim.WorldSpec().start)
+    start = pd.Timestamp(WorldSpec().start)
     t_day = (at - start).days
-    src_event = {s[0]: s[5] for s in sim._SOURCES}
+    src_event = {s[0]: s[5] for s in SOURCES}
     creation = leads[["lead_id", "created_at"]].assign(creation_type=leads["lead_source"].map(src_event))
     events = pd.read_parquet(f"{args.data}/events.parquet")
     events = events[events["timestamp"] < at]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from pipeline.console import Reporter
 from pipeline.io import write_table
-from pipeline.simulation import WorldSpec, simulate_world
+from pipeline.sampleworld import WorldSpec, simulate_world
 
 TABLES = ("leads", "events", "outcomes", "truth")
 

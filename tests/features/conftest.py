@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.simulation import WorldSpec, simulate_world
+from pipeline.sampleworld import WorldSpec, simulate_world
 
 WORLD_SEED = 7
 WORLD_LEADS = 2000

@@ -1,16 +1,16 @@
-"""Tests of the simulated lead world (pipeline.simulation): schema, determinism, behaviour and exact p_true."""
+"""Tests of the simulated lead world (pipeline.sampleworld): schema, determinism, behaviour and exact p_true."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
 
-import pipeline.simulation as sim
-from pipeline.simulation import (
+from pipeline.sampleworld import (
     EVENT_COLUMNS, HIGH_INTENT_EVENTS, LEAD_COLUMNS, OUTCOME_COLUMNS, TRUTH_COLUMNS, World, WorldSpec,
     p_true_from_state, simulate_world,
 )
-from pipeline.simulation import _FOREIGN_TITLES
+from pipeline.sampleworld.spec import DECAY, EPISODE_SIZE, H_BASE, H_INT
+from pipeline.sampleworld.vocab import FOREIGN_TITLES
 
 BIG = WorldSpec(n_leads=20_000, seed=11)      # for the statistical tests
 SMALL = WorldSpec(n_leads=1_500, seed=5)
@@ -117,7 +117,7 @@ def test_profiles_look_like_b2b_leads(big: World) -> None:
     assert 0.18 < free < 0.35
     assert real["email"].str.match(r"(info|sales|contact|hello|marketing|office)@").mean() > 0.01
     titles = leads["job_title"].dropna()
-    foreign = {t.lower() for items in _FOREIGN_TITLES.values() for t, _, _ in items}
+    foreign = {t.lower() for items in FOREIGN_TITLES.values() for t, _, _ in items}
     assert 0.03 < titles.str.lower().isin(foreign).mean() < 0.08     # ~5% titles in other languages
     assert titles.map(lambda t: not t.isascii()).any()
     for t in ("VP Sales", "Sr. Software Engineer", "Dir. of Marketing", "CEO", "Intern"):
@@ -305,8 +305,8 @@ def test_p_true_formula_matches_monte_carlo(fit: float, r: float, interest: floa
     level = np.full(reps, interest)
     total = np.zeros(reps)
     for _ in range(horizon):
-        level = level * sim.DECAY + rng.poisson(r, reps) * sim.EPISODE_SIZE
-        total += fit * (sim.H_BASE + sim.H_INT * level)
+        level = level * DECAY + rng.poisson(r, reps) * EPISODE_SIZE
+        total += fit * (H_BASE + H_INT * level)
     survive = np.exp(-total)
     expected = 1.0 - survive.mean()
     se = survive.std() / np.sqrt(reps)
