@@ -98,6 +98,7 @@ def _snapshot_examples(cfg: Config, inputs: Inputs, until: pd.Timestamp | None, 
     known = inputs.known_at(until)
     first = known.leads["created_at"].min()
     dates = snapshot_dates(first, until - pd.Timedelta(days=tc.min_label_days), tc.snapshot_every_days)
+    dates, outcomes_from = _when_outcomes_were_recorded(dates, known, tc.horizon_days)
     try:
         split = plan_time_split(dates, until, tc.horizon_days, test_weeks=tc.test_weeks, val_weeks=tc.val_weeks,
                                 test_share=tc.test_share, val_share=tc.val_share, min_label_days=tc.min_label_days,
@@ -119,7 +120,28 @@ def _snapshot_examples(cfg: Config, inputs: Inputs, until: pd.Timestamp | None, 
     lead_rows = known.leads.set_index("lead_id").loc[snaps["lead_id"]].reset_index()
     table = builder.transform(lead_rows, known.events, snaps["as_of"].reset_index(drop=True))
     info = {**split.describe(), "until": str(until)}
+    if outcomes_from is not None:
+        info["outcomes_recorded_from"] = str(outcomes_from.date())
     return Examples(table, y, snaps["part"].to_numpy(), builder, info, until, known, y_final)
+
+
+def _when_outcomes_were_recorded(dates: pd.DatetimeIndex, known: Inputs,
+                                 horizon_days: int) -> tuple[pd.DatetimeIndex, pd.Timestamp | None]:
+    """Snapshot dates whose whole label window ends before the first recorded conversion hold only
+    "not converted" labels that may just be unrecorded: a CRM often starts tracking outcomes months after
+    its first leads. Those dates are dropped, and the date conversions start is returned (None when the
+    first conversion comes within a horizon of the first snapshot: nothing is dropped)."""
+    converted = known.outcomes["converted_at"].dropna() if known.outcomes is not None else pd.Series(dtype="datetime64[ns]")
+    if converted.empty or len(dates) == 0:
+        return dates, None
+    first_conversion = converted.min()
+    keep = dates + pd.Timedelta(days=horizon_days) > first_conversion
+    if keep.all():
+        return dates, None
+    log.warning("no conversion is recorded before %s although leads exist from %s: snapshots whose %d-day label "
+                "window ends before then are not used (outcomes may have been tracked only from then on)",
+                first_conversion.date(), dates.min().date(), horizon_days)
+    return dates[keep], first_conversion
 
 
 def _static_examples(cfg: Config, inputs: Inputs) -> Examples:

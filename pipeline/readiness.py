@@ -31,6 +31,9 @@ def assess(cfg: Config, inputs: Inputs, examples: Examples) -> dict[str, Any]:
         if days < cfg.training.horizon_days + 26 * 7:
             notes.append(f"{out['history_months']} months of history for a {cfg.training.horizon_days}-day horizon: "
                          f"evaluation periods are short")
+        if examples.split.get("outcomes_recorded_from"):
+            notes.append(f"no conversion recorded before {examples.split['outcomes_recorded_from']}: earlier "
+                         f"snapshots are not used (were outcomes tracked only from then on?)")
         if examples.split.get("sizing") == "shares":
             notes.append("history too short for the configured weeks: parts sized as shares of the label-complete dates")
     else:

@@ -132,3 +132,27 @@ def test_ambiguous_dates_are_refused_and_date_format_reads_them(tmp_path: Path) 
     config.write_text(yaml.safe_dump(cfg))
     ok = run_cli("train", "--data", str(tmp_path / "export.csv"), "--config", str(config), "--quiet", cwd=tmp_path, env=env)
     assert ok.code == 0, ok.stderr
+
+
+def test_outcomes_recorded_late_are_noticed_and_earlier_snapshots_dropped(world: Path, tmp_path: Path) -> None:
+    """A CRM that recorded conversions only from its eighth month on: earlier label windows are all 'not
+    converted', so the snapshots whose whole window ends before the first recorded conversion are not used."""
+    import shutil
+
+    data = tmp_path / "late"
+    shutil.copytree(world, data)
+    outcomes = pd.read_parquet(data / "outcomes.parquet")
+    start = pd.read_parquet(data / "leads.parquet")["created_at"].min()
+    outcomes.loc[outcomes["converted_at"] < start.normalize() + pd.Timedelta(days=240), "converted_at"] = pd.NaT
+    outcomes.to_parquet(data / "outcomes.parquet")
+    config = write_config(tmp_path)
+    result = run_cli("train", "--data", str(data), "--json", "--config", str(config), cwd=tmp_path,
+                     env={"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"})
+    assert result.code == 0, result.stderr
+    readiness = result.json()["readiness"]
+    first = outcomes["converted_at"].min()
+    assert readiness["verdict"] == "usable with caution"
+    assert any(f"no conversion recorded before {first.date()}" in note for note in readiness["notes"])
+    train_from = pd.Timestamp(readiness["parts"]["train"]["from"])
+    assert first - pd.Timedelta(days=97) <= train_from and train_from + pd.Timedelta(days=90) > first
+    assert result.stderr.count("no conversion is recorded before") == 1
