@@ -42,7 +42,7 @@ sys.path.insert(0, str(REPO))
 from pipeline.config import Config, load_config  # noqa: E402
 from pipeline.data import load_training_inputs  # noqa: E402
 from pipeline.examples import build_examples  # noqa: E402
-from pipeline.train import examples_for, fit_model, make_models  # noqa: E402
+from pipeline.fitting import examples_for, fit_model, make_models  # noqa: E402
 
 
 def timed(fn: Callable[[], Any], repeat: int) -> tuple[Any, dict[str, float]]:

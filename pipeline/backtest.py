@@ -17,10 +17,9 @@ from pipeline.console import Reporter
 from pipeline.data import Inputs, load_training_inputs
 from pipeline.errors import InputError, NotEnoughDataError
 from pipeline.examples import build_examples
+from pipeline.fitting import Fit, fit_all, refit_scorer
 from pipeline.readiness import assess, readiness_line
-from pipeline.refit import refit_scorer
 from pipeline.io import read_table
-from pipeline.train import examples_for, fit_model, make_models, search_lightgbm
 
 log = logging.getLogger("leadscore")
 
@@ -50,21 +49,20 @@ def run_backtest(cfg: Config, at: pd.Timestamp, data: str | None = None, truth: 
     with mlflow.start_run(run_name=f"backtest-{at.date()}"):
         mlflow.set_tags({"kind": "backtest", "at": str(at), "config_hash": cfg.fingerprint()})
         mlflow.log_metrics({"open_leads": len(y_rows), "conversions": int(y_rows["label"].sum())})
-        for name, model in make_models(cfg, examples).items():
-            reporter.step(f"Training {name} with data known at {at.date()}")
-            with mlflow.start_run(run_name=name, nested=True):
-                model_examples = examples_for(cfg, model, examples)
-                prefitted = False
-                if name == "lightgbm" and cfg.models.lightgbm.search_budget > 1:
-                    model, prefitted = search_lightgbm(cfg, model, model_examples), True
-                scorer, _, _ = fit_model(cfg, model, model_examples, prefitted)
-                X_at = _features_at(scorer, known, y_rows, at)
-                evaluated = evaluate(y_rows["label"].to_numpy(), scorer.probability(X_at))
-                final = refit_scorer(cfg, scorer, model_examples)  # what `train` would register at T
-                results[name] = evaluate(y_rows["label"].to_numpy(), final.probability(X_at)) if final else evaluated
-                mlflow.set_tags({"model_name": name, "refit": str(final is not None).lower()})
-                mlflow.log_metrics({f"backtest_{k}": v for k, v in results[name].items()})
-                mlflow.log_metrics({f"backtest_before_refit_{k}": v for k, v in evaluated.items()})
+        labels = y_rows["label"].to_numpy()
+
+        def judge_at_t(fit: Fit) -> None:
+            """Score the leads open at T with the evaluated model and with its refit (what `train` would
+            register at T); the refit's metrics are the backtest's."""
+            X_at = _features_at(fit.scorer, known, y_rows, at)
+            evaluated = evaluate(labels, fit.scorer.probability(X_at))
+            final = refit_scorer(cfg, fit.scorer, fit.examples)
+            results[fit.name] = evaluate(labels, final.probability(X_at)) if final else evaluated
+            mlflow.set_tag("refit", str(final is not None).lower())
+            mlflow.log_metrics({f"backtest_{k}": v for k, v in results[fit.name].items()})
+            mlflow.log_metrics({f"backtest_before_refit_{k}": v for k, v in evaluated.items()})
+
+        fit_all(cfg, examples, reporter, label=f" with data known at {at.date()}", each=judge_at_t)
         if oracle is not None:
             results["oracle"] = oracle
             with mlflow.start_run(run_name="oracle", nested=True):

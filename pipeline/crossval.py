@@ -11,6 +11,7 @@ from models.calibration import Calibrator
 from models.metrics import evaluate
 from pipeline.config import Config
 from pipeline.examples import Examples
+from pipeline.fitting import make_models
 
 
 def cross_validate(cfg: Config, examples: Examples, k: int, model_template: object) -> dict[str, float]:
@@ -34,8 +35,6 @@ def cross_validate(cfg: Config, examples: Examples, k: int, model_template: obje
 
 def log_cross_validation(cfg: Config, examples: Examples, k: int, fitted: dict) -> None:
     """Add cv_* metrics to each model's child run and to its summary."""
-    from pipeline.train import make_models
-
     for name, template in make_models(cfg, examples).items():
         chosen = fitted[name].scorer.model
         if hasattr(chosen, "lgb_params"):

@@ -12,7 +12,7 @@ from mlflow.tracking import MlflowClient
 
 from models.metrics import evaluate
 from pipeline import tracking
-from pipeline.config import Config
+from pipeline.config import Config, PromotionConfig
 from pipeline.data import Inputs
 from pipeline.errors import LeadscoreError
 from pipeline.examples import Examples
@@ -33,40 +33,57 @@ class Decision:
         return asdict(self)
 
 
+def decide(challenger: dict[str, float], champion: dict[str, float] | None, policy: PromotionConfig,
+           champion_version: str | None = None, why_champion_failed: str = "") -> tuple[bool, list[str]]:
+    """The gate's rule, without I/O: (promote?, reasons). The challenger must pass the absolute floors
+    (test ROC AUC, test ECE) and, when there is a champion, beat its metric on the same test period by more
+    than `min_improvement` (a tie keeps the champion); a champion that could not be scored loses."""
+    failures, reasons = [], []
+    if challenger["test_roc_auc"] < policy.min_test_roc_auc:
+        failures.append(f"test_roc_auc {challenger['test_roc_auc']:.4f} < required {policy.min_test_roc_auc}")
+    if challenger["test_ece"] > policy.max_test_ece:
+        failures.append(f"test_ece {challenger['test_ece']:.4f} > allowed {policy.max_test_ece}")
+    if champion_version is not None and not failures:
+        if why_champion_failed:
+            reasons.append(f"champion v{champion_version} could not score the new test period ({why_champion_failed}); it loses")
+        else:
+            key = policy.metric.removeprefix("test_")
+            ours, theirs = challenger[policy.metric], champion[key]
+            if ours <= theirs + policy.min_improvement:  # a tie is not better: the champion stays
+                failures.append(f"{policy.metric} {ours:.4f} does not beat champion v{champion_version}'s {theirs:.4f} "
+                                f"on the same test period by more than {policy.min_improvement}")
+            else:
+                reasons.append(f"{policy.metric} {ours:.4f} beats champion v{champion_version}'s {theirs:.4f} "
+                               f"on the same test period")
+    if failures:
+        return False, failures + reasons
+    if champion_version is None:
+        reasons.append("first model to pass the absolute criteria")
+    return True, reasons
+
+
 def gate(cfg: Config, challenger_version: str, challenger_metrics: dict[str, float], examples: Examples,
          inputs: Inputs) -> Decision:
-    pc = cfg.promotion
-    name = cfg.mlflow.registered_model
-    champion = tracking.alias_version(name, tracking.CHAMPION)
-    d = Decision("kept", challenger_version, champion, challenger_metrics={k: v for k, v in challenger_metrics.items() if k.startswith("test_")})
-    failures = []
-    if challenger_metrics["test_roc_auc"] < pc.min_test_roc_auc:
-        failures.append(f"test_roc_auc {challenger_metrics['test_roc_auc']:.4f} < required {pc.min_test_roc_auc}")
-    if challenger_metrics["test_ece"] > pc.max_test_ece:
-        failures.append(f"test_ece {challenger_metrics['test_ece']:.4f} > allowed {pc.max_test_ece}")
+    """Rescore the champion on the challenger's test period, `decide`, record the decision, move the alias."""
+    champion = tracking.alias_version(cfg.mlflow.registered_model, tracking.CHAMPION)
+    d = Decision("kept", challenger_version, champion,
+                 challenger_metrics={k: v for k, v in challenger_metrics.items() if k.startswith("test_")})
     if champion == challenger_version:
-        failures.append(f"version {challenger_version} is already champion")
-    elif champion is not None and not failures:
-        champ_metrics, why = rescore_champion(cfg, champion, examples, inputs)
-        d.champion_metrics = champ_metrics
-        if why:
-            d.reasons.append(f"champion v{champion} could not score the new test period ({why}); it loses")
-        else:
-            key = pc.metric.removeprefix("test_")
-            ours, theirs = challenger_metrics[pc.metric], champ_metrics[key]
-            if ours <= theirs + pc.min_improvement:  # a tie is not better: the champion stays
-                failures.append(f"{pc.metric} {ours:.4f} does not beat champion v{champion}'s {theirs:.4f} "
-                                f"on the same test period by more than {pc.min_improvement}")
-            else:
-                d.reasons.append(f"{pc.metric} {ours:.4f} beats champion v{champion}'s {theirs:.4f} on the same test period")
-    if failures:
-        d.reasons = failures + d.reasons
-    else:
-        d.decision = "promoted"
-        if champion is None:
-            d.reasons.append("first model to pass the absolute criteria")
+        d.reasons = [f"version {challenger_version} is already champion"]
+        record(cfg, d)
+        return d
+    why = ""
+    if champion is not None and _passes_floors(challenger_metrics, cfg.promotion):
+        d.champion_metrics, why = rescore_champion(cfg, champion, examples, inputs)
+    promoted, d.reasons = decide(challenger_metrics, d.champion_metrics, cfg.promotion, champion, why)
+    d.decision = "promoted" if promoted else "kept"
     record(cfg, d)
     return d
+
+
+def _passes_floors(metrics: dict[str, float], policy: PromotionConfig) -> bool:
+    """Only a challenger above the floors is worth rescoring the champion for."""
+    return metrics["test_roc_auc"] >= policy.min_test_roc_auc and metrics["test_ece"] <= policy.max_test_ece
 
 
 def rescore_champion(cfg: Config, version: str, examples: Examples, inputs: Inputs) -> tuple[dict[str, float], str]:

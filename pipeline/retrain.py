@@ -20,9 +20,9 @@ from pipeline.console import Reporter
 from pipeline.data import load_training_inputs
 from pipeline.errors import LeadscoreError
 from pipeline.promote import gate
-from pipeline.train import data_fingerprint, run_train
+from pipeline.fingerprints import code_fingerprint, data_fingerprint
+from pipeline.train import run_train
 
-PACKAGES = ("features", "models", "pipeline")
 
 
 class LockedError(LeadscoreError):
@@ -54,15 +54,6 @@ def retrain_lock(folder: Path) -> Iterator[None]:
         handle.close()
 
 
-def code_fingerprint() -> str:
-    """sha256 of the project's Python sources: a code change is a reason to retrain."""
-    digest = hashlib.sha256()
-    root = Path(__file__).resolve().parents[1]
-    for package in PACKAGES:
-        for path in sorted((root / package).rglob("*.py")):
-            digest.update(path.relative_to(root).as_posix().encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def last_fingerprint(cfg: Config) -> tuple[str | None, str | None]:

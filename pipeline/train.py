@@ -2,7 +2,6 @@
 (one parent run, one child run per model) -> the best model registered as `challenger`."""
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import logging
@@ -12,21 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import joblib
-import yaml
-from pydantic import ValidationError
 import matplotlib.pyplot as plt
 import mlflow
 import numpy as np
 import pandas as pd
+import yaml
 from mlflow.models import infer_signature
 
 import features
 import models
-from models.calibration import Calibrator
-from models.estimators import LightGBMModel, LogRegModel, MarginModel, sample_params
-from models.grades import GradeScale, grade_table
-from models.metrics import evaluate
-from models.points import PointsModel, RuleSet, SuggestedPointsModel, points_info, rules_to_yaml_dict
+from models.grades import grade_table
+from models.points import PointsModel, rules_to_yaml_dict
 from models.plots import calibration_figure, gains_figure, pr_figure, roc_figure, score_histogram, shap_summary_figure
 from models.pyfunc import LeadScorerModel
 from models.report import figure_png, session_report
@@ -36,8 +31,10 @@ from pipeline.config import Config
 from pipeline.console import Reporter
 from pipeline.data import Inputs, load_training_inputs
 from pipeline.drift import fit_reference
-from pipeline.errors import ConfigError
-from pipeline.examples import Examples, build_examples, with_half_life
+from pipeline.crossval import log_cross_validation
+from pipeline.examples import Examples, build_examples
+from pipeline.fingerprints import code_fingerprint, data_fingerprint, file_digest
+from pipeline.fitting import Fit, examples_for, fit_all, refit_scorer
 from pipeline.readiness import assess, readiness_line
 
 log = logging.getLogger("leadscore")
@@ -92,13 +89,9 @@ def run_train(cfg: Config, data: str | None = None, until: pd.Timestamp | None =
     with mlflow.start_run(run_name=_session_name(examples)) as parent:
         _log_session(cfg, inputs, examples, fingerprint)
         fitted: dict[str, FittedModel] = {}
-        for name, model in make_models(cfg, examples).items():
-            reporter.step(f"Training {name}")
-            fitted[name] = fit_and_log(cfg, name, model, examples_for(cfg, model, examples), parent.info.run_id)
+        fit_all(cfg, examples, reporter, each=lambda fit: fitted.__setitem__(fit.name, log_fit(fit)))
         if cv and cv > 1:
             reporter.step(f"{cv}-fold cross-validation")
-            from pipeline.crossval import log_cross_validation
-
             log_cross_validation(cfg, examples, cv, fitted)
         best = select_best(fitted, cfg.training.selection_metric)
         mlflow.set_tag("best_model", best)
@@ -111,128 +104,23 @@ def run_train(cfg: Config, data: str | None = None, until: pd.Timestamp | None =
     return TrainResult(parent.info.run_id, fitted, best, version, examples, uri, fingerprint, inputs)
 
 
-def make_models(cfg: Config, examples: Examples) -> dict[str, MarginModel]:
-    cat = examples.builder.categorical_features()
-    fc, mc, seed = cfg.features, cfg.models, cfg.training.seed
-    out: dict[str, MarginModel] = {}
-    if mc.points.enabled:
-        out["points"] = PointsModel(load_rules(cfg), "points")
-    if mc.points_suggested.enabled:
-        params = mc.points_suggested.model_dump(exclude={"enabled"})
-        out["points_suggested"] = SuggestedPointsModel(cat, half_life_days=fc.engagement.half_life_days, **params)
-    if mc.logreg.enabled:
-        out["logreg"] = LogRegModel(cat, mc.logreg.C, mc.logreg.max_iter, fc.rare_category_min_share, fc.max_categories,
-                                    seed, mc.logreg.C_grid, mc.logreg.cv_folds, mc.logreg.numeric, mc.logreg.cv_max_rows)
-    if mc.lightgbm.enabled:
-        params = mc.lightgbm.model_dump(exclude={"enabled", "early_stopping_rounds", "search_budget"})
-        out["lightgbm"] = LightGBMModel(cat, params, mc.lightgbm.early_stopping_rounds, fc.rare_category_min_share,
-                                        fc.max_categories, seed, monotone=monotone_constraints(cfg, examples))
-    return out
-
-
-def load_rules(cfg: Config) -> RuleSet:
-    """The hand-set points rules named by the config (models.points.rules)."""
-    path = cfg.resolve(cfg.models.points.rules)
-    if not path.exists():
-        raise ConfigError(f"{path}: points rules file not found (models.points.rules)")
-    try:
-        return RuleSet.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise ConfigError(f"{path}: {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
-
-
-def examples_for(cfg: Config, model: MarginModel, examples: Examples) -> Examples:
-    """Hand-set points decay behaviour with their own half-life: if it differs, recompute only the decayed
-    columns over a shallow copy of the table (not a second feature table); the scorer gets the matching builder."""
-    if not isinstance(model, PointsModel) or isinstance(model, SuggestedPointsModel):
-        return examples
-    half_life = model.rules.half_life_days
-    if examples.builder.engagement_ is None or half_life == cfg.features.engagement.half_life_days:
-        return examples
-    return with_half_life(examples, half_life)
-
-
-def monotone_constraints(cfg: Config, examples: Examples) -> dict[str, int]:
-    """More high-intent engagement never lowers the score: +1 on high-intent counts."""
-    high = [f"n_{t}_" for t in cfg.features.engagement.high_intent] + ["n_high_intent_", "decayed_high_intent"]
-    return {n: 1 for n in examples.builder.feature_names_out_ if any(n.startswith(h) for h in high)}
-
-
-def fit_model(cfg: Config, model: MarginModel, examples: Examples, prefitted: bool = False) -> tuple[LeadScorer, dict[str, float], dict[str, Any]]:
-    """Fit on train, calibrate and grade on validation, evaluate on validation and test."""
-    names = list(examples.builder.feature_names_out_)
-    X_tr, y_tr = examples.rows("train")
-    X_va, y_va = examples.rows("val")
-    X_te, y_te = examples.rows("test")
-    if not prefitted:
-        model.fit(X_tr[names], y_tr, X_va[names], y_va, time=X_tr["as_of"], sample_weight=examples.train_weights())
-    m_va, m_te = model.margin(X_va), model.margin(X_te) if len(X_te) else np.zeros(0)
-    calibrator = Calibrator(cfg.scoring.calibration, cfg.training.seed).fit(m_va, y_va)
-    gc = cfg.scoring.grades
-    shares = {"A": gc.A, "B": gc.B, "C": gc.C}
-    grades = GradeScale.fit(m_va, shares) if gc.by == "capacity" else GradeScale.fit_precision(m_va, y_va, shares)
-    info = examples.builder.feature_info()
-    if isinstance(model, PointsModel):
-        info = points_info(model.rules, info)
-    scorer = LeadScorer(model, calibrator, grades, examples.builder, info,
-                        cfg.mlflow.registered_model, cfg.scoring.top_positive, cfg.scoring.top_negative)
-    # the combined grade "A2": fit letter x engagement digit, cut-offs from the validation period too
-    mc = cfg.scoring.matrix
-    scorer.fit_matrix(X_va, y_va, mc.fit, mc.engagement, seed=cfg.training.seed)
-    p_va, p_te = calibrator.predict(m_va), calibrator.predict(m_te) if len(m_te) else np.zeros(0)
-    metrics = {f"val_{k}": v for k, v in evaluate(y_va, p_va).items()}
-    if len(y_te):  # a backtest has no internal test period: it is judged after T
-        metrics |= {f"test_{k}": v for k, v in evaluate(y_te, p_te).items()}
-    detail = {"X_test": X_te, "y_test": y_te, "p_test": p_te, "m_test": m_te, "y_val": y_va, "m_val": m_va}
-    return scorer, metrics, detail
-
-
-def fit_and_log(cfg: Config, name: str, model: MarginModel, examples: Examples, parent_id: str) -> FittedModel:
-    with mlflow.start_run(run_name=name, nested=True) as run:
-        prefitted = False
-        if isinstance(model, LightGBMModel) and cfg.models.lightgbm.search_budget > 1:
-            model, prefitted = search_lightgbm(cfg, model, examples), True
-        scorer, metrics, d = fit_model(cfg, model, examples, prefitted)
-        # batch drift (PSI) compares against the test period: the latest labelled rows, never fitted on
-        scorer.drift_reference = fit_reference(scorer, d["X_test"])
-        mlflow.log_dict(scorer.drift_reference.to_dict(), "drift/reference.json")
-        mlflow.set_tags({"model_name": name, "calibration": scorer.calibrator.method_})
-        mlflow.log_params({f"model.{k}": v for k, v in model.params().items()})
-        mlflow.log_param("calibration.method", scorer.calibrator.method_)
-        mlflow.log_metrics(metrics)
-        report = _log_plots(name, scorer, d)
-        report["grades"] = _log_grade_tables(scorer, d)
-        if isinstance(model, PointsModel):
-            mlflow.log_text(yaml.safe_dump(rules_to_yaml_dict(model.rules), sort_keys=False), "points/rules.yaml")
-        model_uri = log_scorer(scorer, examples, name)
+def log_fit(fit: Fit) -> FittedModel:
+    """Inside the model's run: drift reference, params, metrics, plots, grade tables, rules and the model."""
+    scorer, metrics, d, name = fit.scorer, fit.metrics, fit.detail, fit.name
+    # batch drift (PSI) compares against the test period: the latest labelled rows, never fitted on
+    scorer.drift_reference = fit_reference(scorer, d["X_test"])
+    mlflow.log_dict(scorer.drift_reference.to_dict(), "drift/reference.json")
+    mlflow.set_tags({"model_name": name, "calibration": scorer.calibrator.method_})
+    mlflow.log_params({f"model.{k}": v for k, v in scorer.model.params().items()})
+    mlflow.log_param("calibration.method", scorer.calibrator.method_)
+    mlflow.log_metrics(metrics)
+    report = _log_plots(name, scorer, d)
+    report["grades"] = _log_grade_tables(scorer, d)
+    if isinstance(scorer.model, PointsModel):
+        mlflow.log_text(yaml.safe_dump(rules_to_yaml_dict(scorer.model.rules), sort_keys=False), "points/rules.yaml")
+    model_uri = log_scorer(scorer, fit.examples, name)
     log.info("  %s: test ROC AUC %.3f, PR AUC %.3f, ECE %.3f", name, metrics["test_roc_auc"], metrics["test_pr_auc"], metrics["test_ece"])
-    return FittedModel(name, scorer, metrics, run.info.run_id, model_uri, report)
-
-
-def search_lightgbm(cfg: Config, template: LightGBMModel, examples: Examples) -> LightGBMModel:
-    """A small random search; each parameter set is a nested run scored on the validation period."""
-    from sklearn.metrics import roc_auc_score
-
-    names = list(examples.builder.feature_names_out_)
-    X_tr, y_tr = examples.rows("train")
-    X_va, y_va = examples.rows("val")
-    best, best_auc = None, -1.0
-    trials = sample_params(template.lgb_params, cfg.models.lightgbm.search_budget, cfg.training.seed)
-    for i, params in enumerate(trials):
-        with mlflow.start_run(run_name=f"lightgbm-trial-{i}", nested=True):
-            model = copy.deepcopy(template)
-            model.lgb_params = params
-            model.fit(X_tr[names], y_tr, X_va[names], y_va, sample_weight=examples.train_weights())
-            auc = float(roc_auc_score(y_va, model.margin(X_va[names])))
-            mlflow.log_params(model.params())
-            mlflow.log_metric("val_roc_auc", auc)
-        if auc > best_auc:
-            best, best_auc = model, auc
-    mlflow.log_params({f"search.{k}": v for k, v in best.lgb_params.items()} | {"search.trials": len(trials)})
-    return best
+    return FittedModel(name, scorer, metrics, fit.run_id, model_uri, report)
 
 
 def _log_plots(name: str, scorer: LeadScorer, d: dict[str, Any]) -> dict[str, Any]:
@@ -319,9 +207,7 @@ def select_best(fitted: dict[str, FittedModel], metric: str) -> str:
 def log_final_model(cfg: Config, best: FittedModel, examples: Examples, reporter: Reporter) -> str:
     """The version to register: the best model refitted on every labelled snapshot (training.refit), logged
     as `final_model` in its run beside the evaluated `model`; or the evaluated model itself."""
-    from pipeline.refit import refit_scorer
-
-    model_examples = examples_for(cfg, best.scorer.model, examples)
+    model_examples = examples_for(cfg, best.scorer.model, examples)  # the examples its scorer was fitted on
     reporter.step(f"Refitting {best.name} on every labelled snapshot for the registered version")
     final = refit_scorer(cfg, best.scorer, model_examples)
     if final is None:
@@ -341,7 +227,6 @@ def log_final_model(cfg: Config, best: FittedModel, examples: Examples, reporter
 def register(cfg: Config, best: FittedModel, fingerprint: str, model_uri: str | None = None) -> str:
     from importlib.metadata import version as package_version
 
-    from pipeline.retrain import code_fingerprint
 
     tags = {"model_name": best.name, "config_hash": cfg.fingerprint(), "data_fingerprint": fingerprint,
             "code_version": f"{package_version('leadscore')}+{code_fingerprint()}", "source_run_id": best.run_id,
@@ -383,7 +268,7 @@ def log_datasets(inputs: Inputs, examples: Examples) -> None:
     for name, path in sorted(inputs.sources.items()):
         frame = getattr(inputs, name, None)
         schema = _sample_schema(frame.drop(columns=_personal(frame), errors="ignore")) if frame is not None else None
-        ds = MetaDataset(resolve_dataset_source(path), name=name, digest=_file_digest(path), schema=schema)
+        ds = MetaDataset(resolve_dataset_source(path), name=name, digest=file_digest(path), schema=schema)
         mlflow.log_input(ds, context="source", tags={"rows": str(len(frame)) if frame is not None else "?"})
     source = resolve_dataset_source(inputs.sources.get("leads", "leads"))
     for part, context in (("train", "training"), ("val", "validation"), ("test", "test")):
@@ -402,20 +287,6 @@ def _sample_schema(frame: pd.DataFrame) -> Any:
 
 def _personal(frame: pd.DataFrame) -> list[str]:
     return [c for c in ("email", "first_name", "last_name", "phone", "company") if c in frame.columns]
-
-
-def _file_digest(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()[:16]
-
-
-def data_fingerprint(inputs: Inputs) -> str:
-    """sha256 over the input files' bytes: identical data, identical fingerprint."""
-    parts = "".join(f"{key}:{_file_digest(inputs.sources[key])};" for key in sorted(inputs.sources))
-    return hashlib.sha256(parts.encode()).hexdigest()[:16]
 
 
 def summary_json(result: TrainResult) -> str:
