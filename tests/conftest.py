@@ -12,6 +12,16 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark tests by where they live: tests/e2e -> e2e; the Spark engine's -> spark (see pyproject markers)."""
+    for item in items:
+        path = Path(str(item.fspath))
+        if "e2e" in path.parts:
+            item.add_marker(pytest.mark.e2e)
+        if "spark" in path.name:
+            item.add_marker(pytest.mark.spark)
 CLI = [sys.executable, "-m", "pipeline.cli"]
 
 
