@@ -49,8 +49,8 @@ def test_short_history_trains_and_backtests_with_the_default_config(short_world:
     assert result["models"]["lightgbm"]["roc_auc"] > 0.7 and result["models"]["logreg"]["roc_auc"] > 0.7
 
 
-def test_the_registered_version_is_the_refit_and_the_gate_rescores_the_evaluated_one(short_world: Path,
-                                                                                   tmp_path: Path) -> None:
+def test_the_registered_version_is_the_refit_and_names_the_evaluated_model(short_world: Path,
+                                                                           tmp_path: Path) -> None:
     from mlflow.tracking import MlflowClient
     import mlflow
 
@@ -59,8 +59,20 @@ def test_the_registered_version_is_the_refit_and_the_gate_rescores_the_evaluated
     result = run_cli("train", "--data", str(short_world), "--json", "--config", str(config), cwd=tmp_path,
                      env={"MLFLOW_TRACKING_URI": uri})
     assert result.code == 0, result.stderr
+    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
     mlflow.set_tracking_uri(uri)
-    version = MlflowClient().get_model_version("lead-scorer", result.json()["version"])
+    mlflow.set_registry_uri(uri)  # an earlier test may have pointed the registry elsewhere
+    try:
+        _check_refit_version(MlflowClient(tracking_uri=uri, registry_uri=uri), result.json()["version"])
+    finally:
+        mlflow.set_tracking_uri(previous[0])
+        mlflow.set_registry_uri(previous[1])
+
+
+def _check_refit_version(client: "object", number: str) -> None:
+    import mlflow
+
+    version = client.get_model_version("lead-scorer", number)
     assert version.tags["refit"] == "true"
     assert version.tags["evaluated_model_uri"] != version.source
     final = mlflow.pyfunc.load_model(f"models:/lead-scorer/{version.version}").unwrap_python_model().scorer
