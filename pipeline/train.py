@@ -30,6 +30,7 @@ from models.points import PointsModel, RuleSet, SuggestedPointsModel, points_inf
 from models.plots import calibration_figure, gains_figure, pr_figure, roc_figure, score_histogram, shap_summary_figure
 from models.pyfunc import LeadScorerModel
 from models.report import figure_png, session_report
+from features.metadata import with_labels
 from models.scorer import LeadScorer
 from pipeline import tracking
 from pipeline.config import Config
@@ -171,11 +172,12 @@ def fit_model(cfg: Config, model: MarginModel, examples: Examples, prefitted: bo
     gc = cfg.scoring.grades
     shares = {"A": gc.A, "B": gc.B, "C": gc.C}
     grades = GradeScale.fit(m_va, shares) if gc.by == "capacity" else GradeScale.fit_precision(m_va, y_va, shares)
-    info = examples.builder.feature_info()
+    info = with_labels(examples.builder.feature_info(), cfg.scoring.labels)
     if isinstance(model, PointsModel):
         info = points_info(model.rules, info)
     scorer = LeadScorer(model, calibrator, grades, examples.builder, info,
-                        cfg.mlflow.registered_model, cfg.scoring.top_positive, cfg.scoring.top_negative)
+                        cfg.mlflow.registered_model, cfg.scoring.top_positive, cfg.scoring.top_negative,
+                        min_contribution=cfg.scoring.min_contribution)
     # the combined grade "A2": fit letter x engagement digit, cut-offs from the validation period too
     mc = cfg.scoring.matrix
     scorer.fit_matrix(X_va, y_va, mc.fit, mc.engagement, seed=cfg.training.seed)
