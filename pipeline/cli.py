@@ -230,6 +230,9 @@ def predict(
                            "OUTPUT's folder as <name>.alerts.<ext>.")] = None,
     engine: Annotated[Engine, typer.Option("--engine", help="pandas: streamed on this machine; spark: PySpark "
                                                             "(the `spark` extra), for event logs too big for one.")] = Engine.pandas,
+    outcomes: Annotated[Optional[str], typer.Option(
+        "--outcomes", help="Outcomes file (lead_id, converted_at): leads that converted before --as-of are not "
+                           "scored or alerted. Default: the config's scoring.outcomes.")] = None,
     config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
 ) -> None:
     """Score leads: probability, 0-100 score, grade, fit / engagement scores and top reasons."""
@@ -237,7 +240,7 @@ def predict(
 
     cfg = _config(config)
     summary = run_predict(cfg, leads, events, output, _timestamp(as_of, "--as-of"), model_uri, Reporter(quiet or as_json),
-                          previous=previous, engine=engine.value)
+                          previous=previous, engine=engine.value, outcomes=outcomes)
     _emit(as_json, summary)
 
 

@@ -61,24 +61,30 @@ def check_model_uri(uri: str) -> None:
 
 def run_predict(cfg: Config, leads: str, events: str | None, output: str | Path, as_of: pd.Timestamp | None = None,
                 model_uri: str | None = None, reporter: Reporter | None = None, workdir: str | Path | None = None,
-                previous: str | None = None, engine: str = "pandas") -> dict:
+                previous: str | None = None, engine: str = "pandas", outcomes: str | None = None) -> dict:
     """Score the leads and write OUTPUT atomically; returns the JSON summary (rows, grades, alerts...).
 
     The inputs are streamed (`pipeline.chunks`): read and checked in batches, partitioned by lead into
     chunks of `scoring.chunk_leads` leads, each scored with its own events, so peak memory follows the
     chunk size. Inputs of one chunk keep the file's row order; larger ones come out grouped by chunk
-    (join on lead_id). All checks of the inputs run before the model is loaded."""
+    (join on lead_id). All checks of the inputs run before the model is loaded.
+
+    With `outcomes` (a file of lead_id, converted_at; default: the config's `scoring.outcomes`), leads
+    that converted before as_of are not scored (nor alerted); the warning says how many."""
     if engine == "spark":
         from pipeline.spark import run_predict_spark
 
-        return run_predict_spark(cfg, leads, events, output, as_of, model_uri, reporter, workdir, previous=previous)
+        return run_predict_spark(cfg, leads, events, output, as_of, model_uri, reporter, workdir, previous=previous,
+                                 outcomes=outcomes)
     reporter = reporter or Reporter(quiet=True)
+    outcomes = outcomes_file(cfg, outcomes)
     output = check_output(output)
     alerts_output = alerts_path(output) if previous else None
     model_uri = model_uri or default_model_uri(cfg)
     check_model_uri(model_uri)
     as_of = as_of or pd.Timestamp.now(tz="UTC").tz_localize(None)
-    with chunked_inputs(cfg.data, leads, events, as_of, cfg.scoring.chunk_leads, previous) as inputs:
+    with chunked_inputs(cfg.data, leads, events, as_of, cfg.scoring.chunk_leads, previous, outcomes,
+                        cfg.training.max_lead_age_days) as inputs:
         uri, model, version = load_model(cfg, model_uri, workdir)  # MLflow only once the inputs are known good
         scorer = model.unwrap_python_model().scorer
         reporter.step(f"Scoring with {model_uri} (version {version or '-'}) as of {as_of}"
@@ -110,7 +116,8 @@ def run_predict(cfg: Config, leads: str, events: str | None, output: str | Path,
         reports = write_drift_reports(drifted, output) if drifted is not None else []
     summary = {"output": str(output), "rows": writer.rows, "chunks": inputs.n_chunks,
                "grades": {g: grades.get(g, 0) for g in "ABCD"},
-               "mean_probability": round(probability_sum / max(writer.rows, 1), 6)}
+               "mean_probability": round(probability_sum / max(writer.rows, 1), 6),
+               "skipped_converted": inputs.leads_converted, "older_than_max_age": inputs.leads_old}
     if alerts is not None:
         summary |= {"alerts_output": str(alerts_output), "alerts": alerts.rows}
     if drifted is not None:
@@ -122,6 +129,13 @@ def run_predict(cfg: Config, leads: str, events: str | None, output: str | Path,
     reporter.step(f"Wrote {writer.rows:,} scores to {output}"
                   + (f"; {alerts.rows:,} leads newly crossed hot / MQL: {alerts_output}" if alerts is not None else ""))
     return summary
+
+
+def outcomes_file(cfg: Config, outcomes: str | None) -> str | None:
+    """`--outcomes`, else the config's `scoring.outcomes` (relative to the config's folder)."""
+    if outcomes is not None:
+        return outcomes
+    return str(cfg.resolve(cfg.scoring.outcomes)) if cfg.scoring.outcomes else None
 
 
 def alerts_path(output: Path) -> Path:
