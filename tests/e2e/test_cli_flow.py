@@ -12,7 +12,8 @@ from tests.conftest import Trained, run_cli, write_config
 
 METRICS = ("roc_auc", "pr_auc", "log_loss", "brier", "ece", "lift_at_10", "ks")
 SCORE_COLUMNS = ["lead_id", "as_of", "probability", "score", "grade", "fit_score", "engagement_score",
-                 "matrix_grade", "top_reasons", "model_name", "model_version", "scored_at"]
+                 "matrix_grade", "top_reasons", "reason_1", "reason_2", "reason_3", "model_name", "model_version",
+                 "scored_at"]
 
 
 def test_generate_writes_the_four_tables(world):
