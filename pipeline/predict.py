@@ -167,7 +167,7 @@ class ChunkChecks:
 
     def before(self, leads: pd.DataFrame, events: pd.DataFrame | None) -> None:
         if self.first:
-            _warn_missing_columns(self.scorer.builder, leads, self.sources["leads"])
+            _require_model_columns(self.scorer.builder, leads, self.sources["leads"])
             if self.event_types is not None and "events" not in self.sources:
                 log.warning("no --events file: the model uses engagement features, which will show no activity for any lead")
             self.first = False
@@ -230,16 +230,18 @@ def _require_store(tracking_uri: str, model_uri: str) -> None:
             raise LeadscoreError(f"{model_uri}: cannot load model ({NO_CHAMPION_HINT}): no tracking store at {db}")
 
 
-def _warn_missing_columns(builder: object, leads: pd.DataFrame, source: str) -> None:
+def _require_model_columns(builder: object, leads: pd.DataFrame, source: str) -> None:
     profile = getattr(builder, "profile_", None)
     if profile is None:
         return
     used = [*getattr(profile, "roles_present_", []), *getattr(profile, "numeric_generic_", []),
             *getattr(profile, "categorical_generic_", [])]
     missing = [c for c in used if c not in leads.columns]
-    if missing:
-        log.warning("%s: %d columns the model was trained with are missing and count as unknown for every lead: %s%s",
-                    source, len(missing), ", ".join(f"'{c}'" for c in missing[:3]), ", ..." if len(missing) > 3 else "")
+    if missing:  # scored as unknown for every lead, grades collapse: an error, not a warning (issue 13)
+        raise InputError(
+            f"{source}: missing {len(missing)} column{'s' if len(missing) > 1 else ''} the model was trained with: "
+            f"{', '.join(repr(c) for c in missing[:3])}{', ...' if len(missing) > 3 else ''}; add "
+            f"{'them' if len(missing) > 1 else 'it'} (empty cells are fine: they count as unknown) or retrain without")
 
 
 def known_categories(model: object) -> dict[str, list[str]]:
