@@ -17,8 +17,28 @@ from pipeline.console import Reporter, configure_logging
 from pipeline.errors import InputError, LeadscoreError
 
 log = logging.getLogger("leadscore")
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+# Plain click help (rich_markup_mode=None): flags read `--quiet  No progress output`, not `--quiet <bool>`.
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="Predictive lead scoring: sample world, point-in-time features, MLflow-tracked models, batch scores.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"leadscore {version('leadscore')}")
+        except PackageNotFoundError:  # run from a checkout without installing
+            typer.echo("leadscore (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    show_version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                               help="Print the version and exit.")] = False,
+) -> None:
+    """Predictive lead scoring: sample world, point-in-time features, MLflow-tracked models, batch scores."""
 
 ConfigOpt = Annotated[Path, typer.Option("--config", help="YAML config file.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress output (for logs and cron).")]

@@ -32,7 +32,9 @@ from pipeline.io import TableWriter, check_output
 
 log = logging.getLogger("leadscore")
 CHAMPION = "champion"
-NO_CHAMPION_HINT = "no champion yet? run `leadscore train` / `leadscore retrain` first"
+NO_STORE_HINT = ("no champion yet, nothing trained with this store: run `leadscore retrain` (train + promotion gate) or "
+                 "`leadscore train` and `leadscore promote --version N`; after `make demo`, run from the project root "
+                 "or set MLFLOW_TRACKING_URI")
 
 
 def default_model_uri(cfg: Config) -> str:
@@ -217,7 +219,7 @@ def load_model(cfg: Config, model_uri: str, workdir: str | Path | None = None) -
     """(tracking URI, the pyfunc, its registry version) for a checked model URI."""
     from pipeline import tracking
 
-    uri = tracking.setup(cfg, workdir)
+    uri = tracking.setup(cfg, workdir, demo_fallback=True)
     _require_store(uri, model_uri)
     return uri, tracking.load_pyfunc(model_uri), tracking.resolve_version(model_uri)
 
@@ -227,7 +229,7 @@ def _require_store(tracking_uri: str, model_uri: str) -> None:
     if tracking_uri.startswith("sqlite:///") and model_uri.startswith(("models:/", "runs:/")):
         db = Path(tracking_uri.removeprefix("sqlite:///"))
         if not db.exists():
-            raise LeadscoreError(f"{model_uri}: cannot load model ({NO_CHAMPION_HINT}): no tracking store at {db}")
+            raise LeadscoreError(f"{model_uri}: cannot load model ({NO_STORE_HINT}): no tracking store at {db}")
 
 
 def _require_model_columns(builder: object, leads: pd.DataFrame, source: str) -> None:

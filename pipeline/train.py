@@ -93,7 +93,7 @@ def run_train(cfg: Config, data: str | None = None, until: pd.Timestamp | None =
         fitted: dict[str, FittedModel] = {}
         for name, model in make_models(cfg, examples).items():
             reporter.step(f"Training {name}")
-            fitted[name] = fit_and_log(cfg, name, model, examples_for(cfg, model, examples), parent.info.run_id)
+            fitted[name] = fit_and_log(cfg, name, model, examples_for(cfg, model, examples), parent.info.run_id, reporter)
         if cv and cv > 1:
             reporter.step(f"{cv}-fold cross-validation")
             from pipeline.crossval import log_cross_validation
@@ -188,12 +188,17 @@ def fit_model(cfg: Config, model: MarginModel, examples: Examples, prefitted: bo
     return scorer, metrics, detail
 
 
-def fit_and_log(cfg: Config, name: str, model: MarginModel, examples: Examples, parent_id: str) -> FittedModel:
+def fit_and_log(cfg: Config, name: str, model: MarginModel, examples: Examples, parent_id: str,
+                reporter: Reporter | None = None) -> FittedModel:
+    reporter = reporter or Reporter(quiet=True)
     with mlflow.start_run(run_name=name, nested=True) as run:
         prefitted = False
         if isinstance(model, LightGBMModel) and cfg.models.lightgbm.search_budget > 1:
-            model, prefitted = search_lightgbm(cfg, model, examples), True
+            model, prefitted = search_lightgbm(cfg, model, examples, reporter), True
+        elif not isinstance(model, PointsModel):
+            reporter.step(f"  {name}: fitting on the training period")
         scorer, metrics, d = fit_model(cfg, model, examples, prefitted)
+        reporter.step(f"  {name}: calibrated, graded and explained on validation; logging plots and the model to MLflow")
         # batch drift (PSI) compares against the test period: the latest labelled rows, never fitted on
         scorer.drift_reference = fit_reference(scorer, d["X_test"])
         mlflow.log_dict(scorer.drift_reference.to_dict(), "drift/reference.json")
@@ -210,16 +215,20 @@ def fit_and_log(cfg: Config, name: str, model: MarginModel, examples: Examples, 
     return FittedModel(name, scorer, metrics, run.info.run_id, model_uri, report)
 
 
-def search_lightgbm(cfg: Config, template: LightGBMModel, examples: Examples) -> LightGBMModel:
+def search_lightgbm(cfg: Config, template: LightGBMModel, examples: Examples, reporter: Reporter | None = None) -> LightGBMModel:
     """A small random search; each parameter set is a nested run scored on the validation period."""
+    import time
+
     from sklearn.metrics import roc_auc_score
 
+    reporter = reporter or Reporter(quiet=True)
     names = list(examples.builder.feature_names_out_)
     X_tr, y_tr = examples.rows("train")
     X_va, y_va = examples.rows("val")
     best, best_auc = None, -1.0
     trials = sample_params(template.lgb_params, cfg.models.lightgbm.search_budget, cfg.training.seed)
     for i, params in enumerate(trials):
+        start = time.perf_counter()
         with mlflow.start_run(run_name=f"lightgbm-trial-{i}", nested=True):
             model = copy.deepcopy(template)
             model.lgb_params = params
@@ -229,6 +238,8 @@ def search_lightgbm(cfg: Config, template: LightGBMModel, examples: Examples) ->
             mlflow.log_metric("val_roc_auc", auc)
         if auc > best_auc:
             best, best_auc = model, auc
+        reporter.step(f"  lightgbm search {i + 1}/{len(trials)}: validation ROC AUC {auc:.3f} "
+                      f"(best {best_auc:.3f}, {time.perf_counter() - start:.0f} s)")
     mlflow.log_params({f"search.{k}": v for k, v in best.lgb_params.items()} | {"search.trials": len(trials)})
     return best
 
