@@ -52,7 +52,9 @@ error's count covers the first failing batch; row numbers are file rows for Parq
 probed before the model loads, so an error in its later rows comes after a `--previous` file's error
 and after the model load, and warnings come in another order (the events' after scoring). Output rows
 (and alerts) are always in the leads file's order; the pandas path groups inputs larger than one chunk
-by chunk. The summary and the batch run have no `chunks` (the run has the tag `engine=spark`).
+by chunk. The summary and the batch run have no `chunks` (the run has the tag `engine=spark`). With
+`--outcomes`, the events of the converted leads left out count among the "events of leads not in the
+leads file" here (the pandas path does not count them).
 Executors score with the installed leadscore code, as the pandas path does (see `model_with_installed_code`).
 """
 from __future__ import annotations
