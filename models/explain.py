@@ -369,7 +369,8 @@ class ReasonPlan:
                           n_negative: int, min_contribution: float = MIN_CONTRIBUTION, n_texts: int = 0
                           ) -> tuple[np.ndarray, np.ndarray]:
         """The JSON lists of `reasons` and an (n, n_texts) object array: the labels of each lead's first
-        `n_texts` reasons in the same order (negatives end with LOWERS; None where a lead has fewer).
+        `n_texts` reasons in the same order (negatives end with LOWERS; "" where a lead has fewer: empty
+        text, not null, so every engine writes the same cell).
 
         Sources whose |contribution| is below `min_contribution` are no reason. Each direction takes
         SPARE candidates more than it shows: a candidate whose wording would contradict its sign or
@@ -403,13 +404,13 @@ class ReasonPlan:
         ctext = np.full(present.shape, -1, dtype=np.int64)
         ctext[rows, slots] = contrib_codes
         json_texts = _assemble(n, present, n_pos_shown, frag, ctext, [f or "" for f in fragments], contrib_texts)
-        texts = np.full((n, n_texts), None, dtype=object)
+        texts = np.full((n, n_texts), "", dtype=object)
         if n_texts and fragments:
             first = np.argsort(~present, axis=1, kind="stable")[:, :n_texts]
             shown = np.take_along_axis(present, first, axis=1)
             ids = np.take_along_axis(frag, first, axis=1)
-            lookup = np.array([*labels, None], dtype=object)
-            texts[:, : first.shape[1]] = np.where(shown, lookup[np.where(shown, ids, -1)], None)
+            lookup = np.array([*labels, ""], dtype=object)
+            texts[:, : first.shape[1]] = np.where(shown, lookup[np.where(shown, ids, -1)], "")
         return json_texts, texts
 
     def _fragments(self, contrib: np.ndarray, rows: np.ndarray, src: np.ndarray, val: np.ndarray,

@@ -72,7 +72,7 @@ class LeadScorer:
             fit = engagement = np.full(n, np.nan)
             matrix_grade = np.full(n, None, dtype=object)
             reasons = np.full(n, "[]", dtype=object)
-            texts = np.full((n, len(REASON_TEXT_COLUMNS)), None, dtype=object)
+            texts = np.full((n, len(REASON_TEXT_COLUMNS)), "", dtype=object)
         native = getattr(self.model, "native_score", None)  # the points model scores in points
         lead_id = features["lead_id"]
         lead_id = lead_id if pd.api.types.is_string_dtype(lead_id.dtype) else lead_id.astype(str)

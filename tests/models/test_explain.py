@@ -329,7 +329,7 @@ def test_minimum_contribution_and_flat_texts() -> None:
     assert all(abs(r["contribution"]) >= 0.05 for rs in json_texts for r in _strict_loads(rs))
     assert "ratio" not in {r["feature"] for r in first}  # 0.02 < min_contribution
     # reason_1..3: the same reasons in the same order; the ones that lower the score say so
-    assert len(first) == 2 and list(flat[1]) == [r["label"] + LOWERS for r in first] + [None]
+    assert len(first) == 2 and list(flat[1]) == [r["label"] + LOWERS for r in first] + [""]
     assert list(flat[0][:2]) == [r["label"] for r in _strict_loads(json_texts[0])[:2]]
 
 
