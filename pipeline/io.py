@@ -39,9 +39,8 @@ def read_table(path: str | Path, text_columns: Sequence[str] = ()) -> pd.DataFra
         raise InputError(f"{path}: file is empty (no header, no rows)")
     try:
         if suffix in (".parquet", ".pq"):
-            table = pq.read_table(path)
-            check_unique_header(path, table.schema.names)
-            return table.to_pandas()
+            check_unique_header(path, pq.read_schema(path).names)
+            return pq.read_table(path).to_pandas()
         return _read_csv(path, text_columns)
     except InputError:
         raise
