@@ -226,8 +226,10 @@ class EngagementFeatures(BaseEstimator):
                 if part == "decayed":
                     params["half_life_days"] = float(self.half_life_days)
             digits = 2 if name == "email_click_to_open" else 1 if name in ("trend_7_vs_30",) or name.startswith("decayed_") else 0
+            # careers page, unsubscribe, bounce: they only ever read as reasons that lower the score
+            bad_news = name in ("unsubscribed", "n_negative_all") or source in set(self.negative)
             info[name] = FeatureInfo(name, "engagement", label, kind, source=source, part=part, describer=describer,
-                                     digits=digits, negated=negated, params=params)
+                                     digits=digits, negated=negated, params=params, bad_news=bad_news)
         return info
 
     def _source(self, name: str, types: set[str]) -> tuple[str, str]:

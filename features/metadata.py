@@ -1,7 +1,9 @@
 """Feature metadata: a group (fit, engagement, quality), a human label and the source of each output feature.
 
-Templates are formatted with `value` (the feature's value for the lead, as shown: rounded to `digits`,
-times `scale`); they feed the reasons behind a score and the fit / engagement split of the score.
+Templates are formatted with `value` (the feature's value for the lead, as shown: times `scale`, rounded
+by magnitude: no decimals from 100 up, `digits` decimals from 1, two significant digits below 1, so 0.05
+never reads "0"); category codes read as words ("purchased_list" -> "Purchased list") unless `display`
+names them (configurable: `scoring.labels`, see `with_labels`); they feed the reasons behind a score and the fit / engagement split of the score.
 `source` names the input a feature is derived from (the job title, the email address, one event type...):
 reasons add up the contributions of one source's features and read as one sentence, written by the
 source's `describer` (see models/explain.py) from the values of its features' `part`s.
@@ -9,8 +11,9 @@ source's `describer` (see models/explain.py) from the values of its features' `p
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -34,6 +37,7 @@ class FeatureInfo:
     negated: str = ""  # a flag's text when it is off
     scale: float = 1.0  # shown value = value * scale (e.g. a share of 4 criteria shown as a count)
     params: Mapping[str, Any] | None = None  # extra words or numbers the describer needs
+    bad_news: bool = False  # on / above 0 it lowers a lead's chances (quality flags, negative signals): a reason only then
 
     @property
     def source_name(self) -> str:
@@ -56,7 +60,7 @@ class FeatureInfo:
         x = float(value) * getattr(self, "scale", 1.0)
         if self.kind == "days":
             return int(math.floor(x + 1e-9))
-        return round(x, getattr(self, "digits", 1))
+        return round(x, shown_digits(x, getattr(self, "digits", 1)))
 
     def text(self, shown: object) -> str:
         """The human sentence for a shown value (see `shown`)."""
@@ -70,12 +74,15 @@ class FeatureInfo:
                 return negated
         elif self.kind == "days" and isinstance(shown, (int, float)):
             value = days_ago(shown)
-        if self.display and isinstance(value, str):
-            value = self.display.get(value, value)
+        if isinstance(value, str):
+            value = (self.display or {}).get(value) or humanise_code(value)
         try:
             if "{value:compact}" in self.label and isinstance(value, (int, float)) and not isinstance(value, bool):
                 return self.label.replace("{value:compact}", compact_number(value))
-            return self.label.format(value=_tidy(value))
+            tidy = _tidy(value)
+            if isinstance(tidy, float) and "{value}" in self.label:
+                tidy = format_number(tidy)
+            return self.label.format(value=tidy)
         except (ValueError, KeyError, IndexError, TypeError):
             return f"{self.name} = {value}"
 
@@ -95,7 +102,34 @@ def shown_array(info: FeatureInfo, values: np.ndarray) -> np.ndarray:
     x = x * info.scale if info.scale != 1.0 else x
     if info.kind == "days":
         return np.floor(x + 1e-9)
-    return np.round(x, info.digits)
+    out = np.round(x, info.digits)
+    small = (np.abs(x) < 1) & (x != 0)  # two significant digits below 1: 0.05 stays 0.05
+    big = np.abs(x) >= 100  # no decimals from 100 up: 270.8 -> 271
+    if small.any():
+        with np.errstate(divide="ignore"):
+            places = np.maximum(info.digits, 1 - np.floor(np.log10(np.abs(x[small])))).astype(int)
+        out[small] = [round(v, p) for v, p in zip(x[small].tolist(), places.tolist())]
+    if big.any() and info.digits > 0:
+        out[big] = np.round(x[big])
+    return out
+
+
+def shown_digits(x: float, digits: int) -> int:
+    """Decimals shown for a value: none from 100 up, `digits` from 1, two significant digits below 1."""
+    if x == 0 or not math.isfinite(x):
+        return digits
+    if abs(x) >= 100:
+        return 0
+    if abs(x) >= 1:
+        return digits
+    return max(digits, 1 - math.floor(math.log10(abs(x))))
+
+
+def format_number(x: float) -> str:
+    """A shown number as text: thousands separated, no trailing zeros (1234.0 -> '1,234', 0.05 -> '0.05')."""
+    if float(x).is_integer():
+        return f"{int(x):,}"
+    return f"{x:,.{shown_digits(x, 2)}f}".rstrip("0").rstrip(".")
 
 
 def days_ago(days: float) -> str:
@@ -122,4 +156,44 @@ def _tidy(value: object) -> object:
 
 
 def humanise(name: str) -> str:
-    return name.replace("_", " ").strip().capitalize()
+    """A column name as words: 'lead_source' -> 'Lead source', 'PageValues' -> 'Page values',
+    'TotalVisits' -> 'Total visits'; acronyms stay ('ICP_score' -> 'ICP score')."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name.replace("_", " ").replace("-", " ")).split()
+    if not words:
+        return name
+    words = [w if (w.isupper() and len(w) > 1) else w.lower() for w in words]
+    return words[0][:1].upper() + words[0][1:] + "".join(" " + w for w in words[1:])
+
+
+CODE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")  # snake_case codes only ("10-49" is a band)
+
+
+def humanise_code(value: str) -> str:
+    """A category code as words ('purchased_list' -> 'Purchased list'); other text unchanged."""
+    return value.replace("_", " ").capitalize() if CODE.match(value) else value
+
+
+def with_labels(info: Mapping[str, FeatureInfo], labels: Mapping[str, Any]) -> dict[str, FeatureInfo]:
+    """The config's `scoring.labels` applied: per column (feature name), `name` replaces the words before
+    the value in its generic label ('Pagevalues: {value}' -> 'Value of pages viewed: {value}') and `values`
+    maps raw category values to words (merged over the built-in ones)."""
+    out = dict(info)
+    for column, spec in (labels or {}).items():
+        meta = out.get(column)
+        if meta is None:
+            continue
+        spec = spec if isinstance(spec, Mapping) else spec.model_dump()
+        changes: dict[str, Any] = {}
+        if spec.get("values"):
+            changes["display"] = {**(meta.display or {}), **{str(k): str(v) for k, v in spec["values"].items()}}
+        if spec.get("name"):
+            template = meta.label
+            head, sep, tail = template.partition("{")
+            if sep and head.rstrip().endswith(":"):
+                changes["label"] = f"{spec['name']}: {{{tail}"
+            elif not sep:
+                changes["label"] = spec["name"]
+            else:
+                changes["label"] = f"{spec['name']}: {{value}}"
+        out[column] = replace(meta, **changes) if changes else meta
+    return out

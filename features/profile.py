@@ -158,6 +158,7 @@ class ProfileFeatures(BaseEstimator):
                 continue
             if name == "icp_match":
                 label = f"Meets {{value}} of {n_criteria} ideal-customer-profile criteria"
+                extra |= {"part": "count", "describer": "criteria", "params": {"of": n_criteria}}  # worded by its sign
                 info[name] = FeatureInfo(name, group, label, "numeric", digits=0, scale=float(n_criteria), **extra)
                 continue
             if name == "email_domain_type":

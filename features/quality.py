@@ -155,7 +155,7 @@ def quality_info() -> dict[str, FeatureInfo]:
         email = n in EMAIL_PARTS
         info[n] = FeatureInfo(n, "quality", on, "flag", negated=off, source="email" if email else "",
                               part=EMAIL_PARTS.get(n, ""), describer="email" if email else "",
-                              params=EMAIL_REASON if email else None)
+                              params=EMAIL_REASON if email else None, bad_news=True)
     return info
 
 

@@ -34,7 +34,9 @@ import pandas as pd
 
 from features.metadata import FeatureInfo, days_ago, shown_array
 
-MIN_CONTRIBUTION = 0.5e-4  # smaller contributions would print as 0.0: not a reason
+MIN_CONTRIBUTION = 0.5e-4  # smaller contributions would print as 0.0: never a reason (scoring.min_contribution)
+SPARE = 2  # candidates beyond top_positive / top_negative, so a reason dropped for its wording is replaced
+LOWERS = " (lowers the score)"  # appended to a negative reason in the flat reason_1..3 text columns
 Values = dict[str, object]
 
 
@@ -43,11 +45,14 @@ Values = dict[str, object]
 # --------------------------------------------------------------------------------------------------------
 class Describer(NamedTuple):
     """`parts(rep, available)`: the parts whose values the wording needs when `rep` is the most telling
-    part (None: the rep feature's own label); `text(values, infos, rep)` -> (label, value);
+    part (None: the rep feature's own label); `text(values, infos, rep, positive)` -> (label, value), the
+    wording for a reason that raises (`positive`) or lowers the score; label None: the case cannot be
+    worded in that direction without contradicting itself, or is an absence no one can act on (the
+    reason is dropped and the next one takes its place);
     `prepare(arrays, infos)`: optional vectorised step from raw to shown values before keying."""
 
     parts: Callable[[str, Sequence[str]], list[str] | None]
-    text: Callable[[Values, Mapping[str, FeatureInfo], str], tuple[str, object]]
+    text: Callable[[Values, Mapping[str, FeatureInfo], str, bool], tuple[str | None, object]]
     prepare: Callable[[dict[str, np.ndarray], Mapping[str, FeatureInfo]], dict[str, np.ndarray]] | None = None
     uses_rep: bool = True  # False: the wording never depends on which feature pushed furthest
 
@@ -56,9 +61,11 @@ def _known(value: object) -> bool:
     return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
-def _icp_suffix(values: Values) -> str:
+def _icp_suffix(values: Values, positive: bool) -> str:
+    """The ideal-customer-profile remark only where it agrees with the reason's sign: an ICP match that
+    lowers the score (the model learnt this value does worse than the ICP says) reads without it."""
     icp = values.get("icp")
-    if not _known(icp):
+    if not _known(icp) or bool(icp) != positive:
         return ""
     return " (ideal customer profile)" if icp else " (outside the ideal customer profile)"
 
@@ -108,11 +115,14 @@ def _event_prepare(arrays: dict[str, np.ndarray], infos: Mapping[str, FeatureInf
     return {"n_all": n_all, "mode": mode, "window": window, "n_window": n_window, "last": last}
 
 
-def _event_text(values: Values, infos: Mapping[str, FeatureInfo], rep: str) -> tuple[str, object]:
+def _event_text(values: Values, infos: Mapping[str, FeatureInfo], rep: str, positive: bool) -> tuple[str | None, object]:
     words = next(i.params for i in infos.values() if i.params and "many" in i.params)
     n_all = int(values["n_all"])  # type: ignore[call-overload]
     mode, window, n_window = int(values["mode"]), int(values["window"]), int(values["n_window"])  # type: ignore[call-overload]
     last = int(values["last"]) if _known(values.get("last")) else None  # type: ignore[call-overload]
+    bad_news = any(getattr(i, "bad_news", False) for i in infos.values())  # careers page, unsubscribe, bounce
+    if positive and (n_all <= 0 or bad_news):
+        return None, n_all  # "never visited the careers page" / "no pricing visits" is no reason to call
     if n_all <= 0:
         return words["none"], 0
     if n_all == 1:
@@ -140,14 +150,18 @@ def _burst_parts(rep: str, available: Sequence[str]) -> list[str] | None:
     return hourly or None
 
 
-def _burst_text(values: Values, infos: Mapping[str, FeatureInfo], rep: str) -> tuple[str, object]:
+def _burst_text(values: Values, infos: Mapping[str, FeatureInfo], rep: str, positive: bool) -> tuple[str | None, object]:
+    """Only two readable cases: a bot-like burst that lowers the score, or no activity at all that
+    lowers it. The absence of bursts is nothing to act on, and a burst that raises it contradicts itself."""
     counts = [int(v) for v in values.values() if _known(v)]  # type: ignore[call-overload]
     most = max(counts, default=0)
+    if positive:
+        return None, most
     if most <= 0:
         return "No activity yet", 0
     if most >= BOT_LIKE_PER_HOUR:
         return f"Burst of {most:,} activities within one hour (bot-like)", most
-    return f"Human-looking activity, no bot-like bursts (at most {most} in an hour)", most
+    return None, most
 
 
 # the job title: seniority and department ------------------------------------------------------------------
@@ -155,11 +169,11 @@ def _title_parts(rep: str, available: Sequence[str]) -> list[str] | None:
     return [p for p in ("seniority", "department", "icp") if p in available] or None
 
 
-def _title_text(values: Values, infos: Mapping[str, FeatureInfo], rep: str) -> tuple[str, object]:
+def _title_text(values: Values, infos: Mapping[str, FeatureInfo], rep: str, positive: bool) -> tuple[str | None, object]:
     seniority, department = values.get("seniority"), values.get("department")
     value = seniority if seniority not in (None, "unknown", "other") or department is None else department
     if seniority in (None, "unknown") and department in (None, "unknown"):
-        return "No job title", value
+        return (None if positive else "No job title"), value
     who = ""
     if seniority not in (None, "unknown", "other"):
         display = infos["seniority"].display or {}
@@ -169,9 +183,10 @@ def _title_text(values: Values, infos: Mapping[str, FeatureInfo], rep: str) -> t
         display = infos["department"].display if "department" in infos else None
         dept = str((display or {}).get(str(department), department))
     if not who and not dept:
-        return "Job title not recognised" + _icp_suffix(values), value
-    role = f"{who} in {dept}" if who and dept else who or f"{dept} role"
-    return f"Job title: {role}" + _icp_suffix(values), value
+        return (None if positive else "Job title not recognised" + _icp_suffix(values, positive)), value
+    # "head of" + "sales" -> "head of sales", "VP" + "sales" -> "VP in sales"
+    role = (f"{who} {dept}" if who.endswith(" of") else f"{who} in {dept}") if who and dept else who or f"{dept} role"
+    return f"Job title: {role}" + _icp_suffix(values, positive), value
 
 
 # company size -----------------------------------------------------------------------------------------------
@@ -179,15 +194,17 @@ def _size_parts(rep: str, available: Sequence[str]) -> list[str] | None:
     return [p for p in ("count", "band", "icp") if p in available] or None
 
 
-def _size_text(values: Values, infos: Mapping[str, FeatureInfo], rep: str) -> tuple[str, object]:
+def _size_text(values: Values, infos: Mapping[str, FeatureInfo], rep: str, positive: bool) -> tuple[str | None, object]:
     count, band = values.get("count"), values.get("band")
     if _known(count):
         text, value = f"Company size: {int(count):,} employees", count  # type: ignore[call-overload]
     elif band not in (None, "unknown"):
         text, value = f"Company size: {band} employees", band
+    elif positive:
+        return None, None
     else:
         text, value = "Company size unknown", None
-    return text + _icp_suffix(values), value
+    return text + _icp_suffix(values, positive), value
 
 
 # a category with its ideal-customer-profile flag (industry, country) ---------------------------------------
@@ -195,13 +212,17 @@ def _category_parts(rep: str, available: Sequence[str]) -> list[str] | None:
     return [p for p in ("value", "icp") if p in available] if "value" in available else None
 
 
-def _category_text(values: Values, infos: Mapping[str, FeatureInfo], rep: str) -> tuple[str, object]:
+def _category_text(values: Values, infos: Mapping[str, FeatureInfo], rep: str, positive: bool) -> tuple[str | None, object]:
     value = values.get("value")
-    return infos["value"].text(value) + _icp_suffix(values), value
+    if positive and value is None:
+        return None, None
+    return infos["value"].text(value) + _icp_suffix(values, positive), value
 
 
 # BANT answers and their score -----------------------------------------------------------------------------
 BANT_WORDS = {"budget": "budget", "authority": "decision maker", "need": "need", "timeline": "timeline"}
+BANT_GOOD = ("yes", "high", "<", "within", "now", "immediate")  # answers that raise a lead's chances
+BANT_BAD = ("no", "low", ">", "none", "never")  # answers that lower them
 
 
 def _bant_parts(rep: str, available: Sequence[str]) -> list[str] | None:
@@ -209,13 +230,17 @@ def _bant_parts(rep: str, available: Sequence[str]) -> list[str] | None:
     return [*answers, *(["score"] if "score" in available else [])] if answers else None
 
 
-def _bant_text(values: Values, infos: Mapping[str, FeatureInfo], rep: str) -> tuple[str, object]:
-    answered = [f"{word} {str(values[p])[:40]}" for p, word in BANT_WORDS.items()
-                if p in values and values[p] not in (None, "missing", "unknown", "")]
+def _bant_text(values: Values, infos: Mapping[str, FeatureInfo], rep: str, positive: bool) -> tuple[str | None, object]:
+    """The answers on the reason's side: a reason that raises the score lists the answers that are not
+    unfavourable, one that lowers it those that are not favourable (all of them if none qualify)."""
+    answers = [(word, str(values[p])[:40]) for p, word in BANT_WORDS.items()
+               if p in values and values[p] not in (None, "missing", "unknown", "")]
     value = values.get("score", values.get(rep))
-    if not answered:
-        return "No BANT answers (budget, decision maker, need, timeline)", value
-    return "BANT: " + ", ".join(answered), value
+    if not answers:
+        return (None if positive else "No BANT answers (budget, decision maker, need, timeline)"), value
+    against = BANT_BAD if positive else BANT_GOOD
+    side = [(w, a) for w, a in answers if not a.strip().lower().startswith(against)] or answers
+    return "BANT: " + ", ".join(f"{w} {a}" for w, a in side), value
 
 
 # the email address --------------------------------------------------------------------------------------
@@ -226,7 +251,15 @@ def _email_parts(rep: str, available: Sequence[str]) -> list[str] | None:
     return [p for p in (*EMAIL_FLAG_PARTS, "service") if p in available] or None
 
 
-def _email_text(values: Values, infos: Mapping[str, FeatureInfo], rep: str) -> tuple[str, object]:
+def _email_text(values: Values, infos: Mapping[str, FeatureInfo], rep: str, positive: bool) -> tuple[str | None, object]:
+    """A problem with the address reads only as a reason that lowers the score, a company address only as
+    one that raises it; the other directions would contradict the words."""
+    text, value = _email_case(values)
+    good = value == "corporate"
+    return (text if text is not None and good == positive else None), value
+
+
+def _email_case(values: Values) -> tuple[str | None, object]:
     kind = values.get("type")
     service = values.get("service")
     provider = f" ({service})" if isinstance(service, str) and service else ""
@@ -244,7 +277,38 @@ def _email_text(values: Values, infos: Mapping[str, FeatureInfo], rep: str) -> t
         return "Email domain differs from the company domain", "domain_mismatch"
     if kind == "corporate" or any(_known(values.get(p)) for p in EMAIL_FLAG_PARTS):
         return "Company email address", "corporate"
-    return "Email address: unknown", None
+    return None, None
+
+
+# the number of ideal-customer-profile criteria met ------------------------------------------------------
+def _criteria_parts(rep: str, available: Sequence[str]) -> list[str] | None:
+    return ["count"] if "count" in available else None
+
+
+def _criteria_text(values: Values, infos: Mapping[str, FeatureInfo], rep: str, positive: bool) -> tuple[str | None, object]:
+    count, of = values.get("count"), int((infos["count"].params or {}).get("of", 0))
+    if not _known(count):
+        return None, None
+    k = int(count)  # type: ignore[call-overload]
+    if (positive and k <= 0) or (not positive and k >= of):
+        return None, k  # meeting none cannot raise the score; meeting all cannot honestly lower it
+    if positive:
+        return f"Meets {k} of {of} ideal-customer-profile criteria", k
+    return (f"Meets only {k} of {of} ideal-customer-profile criteria" if k else
+            f"Meets none of the {of} ideal-customer-profile criteria"), k
+
+
+def feature_text(info: FeatureInfo, shown: object, positive: bool) -> str | None:
+    """A feature's own label for a reason in one direction; None where the words would contradict the
+    sign or state an absence: an unknown value that raises the score, and for bad-news features (quality
+    flags, unsubscribed, negative signals) anything but their presence lowering it."""
+    if shown is None and positive:
+        return None
+    if getattr(info, "bad_news", False):
+        present = shown is not None and not (isinstance(shown, (int, float)) and shown == 0)
+        if positive or not present:
+            return None
+    return info.text(shown)
 
 
 DESCRIBERS: dict[str, Describer] = {
@@ -255,6 +319,7 @@ DESCRIBERS: dict[str, Describer] = {
     "bant": Describer(_bant_parts, _bant_text, uses_rep=False),
     "email": Describer(_email_parts, _email_text, uses_rep=False),
     "burst": Describer(_burst_parts, _burst_text, uses_rep=False),
+    "criteria": Describer(_criteria_parts, _criteria_text, uses_rep=False),
 }
 
 
@@ -295,35 +360,70 @@ class ReasonPlan:
 
     # ----------------------------------------------------------------------------------------------------
     def reasons(self, contrib: np.ndarray, source_sums: np.ndarray, X: pd.DataFrame, n_positive: int,
-                n_negative: int) -> np.ndarray:
+                n_negative: int, min_contribution: float = MIN_CONTRIBUTION) -> np.ndarray:
         """Per lead, the JSON list of its top `n_positive` positive then top `n_negative` negative reasons,
         strongest first (object array of str)."""
+        return self.reasons_and_texts(contrib, source_sums, X, n_positive, n_negative, min_contribution)[0]
+
+    def reasons_and_texts(self, contrib: np.ndarray, source_sums: np.ndarray, X: pd.DataFrame, n_positive: int,
+                          n_negative: int, min_contribution: float = MIN_CONTRIBUTION, n_texts: int = 0
+                          ) -> tuple[np.ndarray, np.ndarray]:
+        """The JSON lists of `reasons` and an (n, n_texts) object array: the labels of each lead's first
+        `n_texts` reasons in the same order (negatives end with LOWERS; "" where a lead has fewer: empty
+        text, not null, so every engine writes the same cell).
+
+        Sources whose |contribution| is below `min_contribution` are no reason. Each direction takes
+        SPARE candidates more than it shows: a candidate whose wording would contradict its sign or
+        state a non-actionable absence (the describers return no label) is dropped and the next one
+        moves up."""
         n = source_sums.shape[0]
         source_sums = np.ascontiguousarray(source_sums)  # _top takes winners out in place (and puts them back)
-        pos_src, pos_val = _top(source_sums, n_positive, positive=True)
-        neg_src, neg_val = _top(source_sums, n_negative, positive=False)
+        floor = max(float(min_contribution), MIN_CONTRIBUTION)
+        pos_src, pos_val = _top(source_sums, n_positive + SPARE if n_positive else 0, positive=True, floor=floor)
+        neg_src, neg_val = _top(source_sums, n_negative + SPARE if n_negative else 0, positive=False, floor=floor)
         src = np.concatenate([pos_src, neg_src], axis=1)
         val = np.concatenate([pos_val, neg_val], axis=1)
         present = src >= 0
         rows, slots = np.nonzero(present)
-        pair_src, pair_val = src[rows, slots], val[rows, slots]
-        frag_ids, fragments = self._fragments(contrib, rows, pair_src, pair_val, X)
-        contrib_codes, contrib_texts = _contribution_texts(pair_val)
+        frag_ids, fragments, labels = self._fragments(contrib, rows, src[rows, slots], val[rows, slots], X)
         frag = np.full(src.shape, -1, dtype=np.int64)
         frag[rows, slots] = frag_ids
-        ctext = np.full(src.shape, -1, dtype=np.int64)
+        if fragments:
+            worded = np.array([f is not None for f in fragments])
+            present[rows, slots] = worded[frag_ids]
+        # per direction, the worded candidates first (in order of strength), cut to what is shown
+        n_pos_slots = pos_src.shape[1]
+        kept = []
+        for block, k in ((slice(0, n_pos_slots), n_positive), (slice(n_pos_slots, src.shape[1]), n_negative)):
+            order = np.argsort(~present[:, block], axis=1, kind="stable")[:, :k]
+            kept.append([np.take_along_axis(a[:, block], order, axis=1) for a in (present, val, frag)])
+        n_pos_shown = kept[0][0].shape[1]
+        present, val, frag = (np.concatenate([kept[0][i], kept[1][i]], axis=1) for i in range(3))
+        rows, slots = np.nonzero(present)
+        contrib_codes, contrib_texts = _contribution_texts(val[rows, slots])
+        ctext = np.full(present.shape, -1, dtype=np.int64)
         ctext[rows, slots] = contrib_codes
-        return _assemble(n, present, pos_src.shape[1], frag, ctext, fragments, contrib_texts)
+        json_texts = _assemble(n, present, n_pos_shown, frag, ctext, [f or "" for f in fragments], contrib_texts)
+        texts = np.full((n, n_texts), "", dtype=object)
+        if n_texts and fragments:
+            first = np.argsort(~present, axis=1, kind="stable")[:, :n_texts]
+            shown = np.take_along_axis(present, first, axis=1)
+            ids = np.take_along_axis(frag, first, axis=1)
+            lookup = np.array([*labels, ""], dtype=object)
+            texts[:, : first.shape[1]] = np.where(shown, lookup[np.where(shown, ids, -1)], "")
+        return json_texts, texts
 
     def _fragments(self, contrib: np.ndarray, rows: np.ndarray, src: np.ndarray, val: np.ndarray,
-                   X: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+                   X: pd.DataFrame) -> tuple[np.ndarray, list[str | None], list[str | None]]:
         """Per pair (lead `rows[i]`, source `src[i]`), the id of its JSON fragment (all but the
-        contribution); and the distinct fragments. Pairs are grouped by (source, representative feature)
-        with one radix sort; each group is worded by `_word`."""
+        contribution); the distinct fragments (None: no honest wording in that direction) and their
+        labels as the flat text columns show them. Pairs are grouped by (source, representative feature,
+        sign) with one radix sort; each group is worded by `_word`."""
         out = np.empty(len(rows), dtype=np.int64)
-        fragments: list[str] = []
+        fragments: list[str | None] = []
+        labels: list[str | None] = []
         if len(rows) == 0:
-            return out, fragments
+            return out, fragments, labels
         columns = _Columns(X)
         n_members = np.array([len(m) for m in self.members])
         width = int(n_members.max())
@@ -339,19 +439,20 @@ class ReasonPlan:
             sub = flat[index]
             sub *= np.sign(val[pairs])[:, None]  # the member that pushed furthest in the reason's direction
             rep_local[pairs] = np.argmax(sub, axis=1)
-        key = src * width + rep_local
+        key = (src * width + rep_local) * 2 + (val > 0)
         dtype = np.int16 if key.max() < 2**15 else np.int64  # small keys: numpy's stable sort is a radix sort
         order = np.argsort(key.astype(dtype), kind="stable")
         sorted_key = key[order]
         starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
         ends = np.r_[starts[1:], len(order)]
         for a, b in zip(starts, ends):
-            s, r = divmod(int(sorted_key[a]), width)
+            s, r = divmod(int(sorted_key[a]) >> 1, width)
             chosen = order[a:b]
-            ids, texts = self._word(s, int(self.members[s][r]), rows[chosen], columns)
+            ids, texts, shown = self._word(s, int(self.members[s][r]), rows[chosen], columns, bool(sorted_key[a] & 1))
             out[chosen] = ids + len(fragments)
             fragments += texts
-        return out, fragments
+            labels += shown
+        return out, fragments, labels
 
     def _uses_rep(self, s: int) -> bool:
         """Whether the wording of source `s` depends on its representative feature (all its features
@@ -359,8 +460,10 @@ class ReasonPlan:
         kinds = {getattr(self.infos[j], "describer", "") for j in self.members[s]}
         return len(kinds) != 1 or (d := DESCRIBERS.get(kinds.pop() or "")) is None or d.uses_rep
 
-    def _word(self, s: int, rep: int, rows: np.ndarray, columns: "_Columns") -> tuple[np.ndarray, list[str]]:
-        """Fragment ids (local) for leads `rows` whose reason is source `s` with representative feature `rep`."""
+    def _word(self, s: int, rep: int, rows: np.ndarray, columns: "_Columns", positive: bool
+              ) -> tuple[np.ndarray, list[str | None], list[str | None]]:
+        """Fragment ids (local) for leads `rows` whose reason is source `s` with representative feature
+        `rep`, raising the score (`positive`) or lowering it; the fragments and their flat labels."""
         rep_info = self.infos[rep]
         infos = {self.infos[j].part or self.infos[j].name: self.infos[j] for j in self.members[s]}
         names = {self.infos[j].part or self.infos[j].name: self.names[j] for j in self.members[s]}
@@ -375,16 +478,17 @@ class ReasonPlan:
         cache = self._worded
         if len(cache) > MAX_CACHED_WORDINGS:
             cache.clear()
-        fragments = []
+        worded = []
         if parts is None:  # the representative feature's own label
             _, codes, uniques = columns.key_values({"value": (self.names[rep], rep_info)}, rows, None)
             keys, picks = _combine(codes)
             whole = rep_info.kind == "days"
             for v in uniques["value"][picks[0]]:
-                fragment = cache.get((rep, v))
-                if fragment is None:
-                    fragment = cache[(rep, v)] = head + _words(rep_info.text(v), int(v) if whole and _known(v) else v)
-                fragments.append(fragment)
+                entry = cache.get((rep, positive, v))
+                if entry is None:
+                    label = feature_text(rep_info, v, positive)
+                    entry = cache[(rep, positive, v)] = _entry(head, label, int(v) if whole and _known(v) else v, positive)
+                worded.append(entry)
         else:
             wanted = {p: (names[p], infos[p]) if p in names else (context[p], None) for p in parts}
             keyed, codes, uniques = columns.key_values(wanted, rows, describer.prepare, infos)
@@ -392,15 +496,22 @@ class ReasonPlan:
             used = {p: infos[p] for p in parts if p in infos}
             shown = [uniques[p][pick] for p, pick in zip(keyed, picks)]
             for combination in zip(*shown):
-                fragment = cache.get((rep, combination))
-                if fragment is None:
-                    label, value = describer.text(dict(zip(keyed, combination)), used, rep_info.part)
-                    fragment = cache[(rep, combination)] = head + _words(label, value)
-                fragments.append(fragment)
-        return keys, fragments
+                entry = cache.get((rep, positive, combination))
+                if entry is None:
+                    label, value = describer.text(dict(zip(keyed, combination)), used, rep_info.part, positive)
+                    entry = cache[(rep, positive, combination)] = _entry(head, label, value, positive)
+                worded.append(entry)
+        return keys, [w[0] for w in worded], [w[1] for w in worded]
 
 
 MAX_CACHED_WORDINGS = 500_000  # distinct sentences kept between calls (chunks of one batch reuse them)
+
+
+def _entry(head: str, label: str | None, value: object, positive: bool) -> tuple[str | None, str | None]:
+    """(JSON fragment, flat text) of one worded case; (None, None) when it has no honest wording."""
+    if label is None:
+        return None, None
+    return head + _words(label, value), label if positive else label + LOWERS
 
 
 def _words(label: str, value: object) -> str:
@@ -515,7 +626,7 @@ def _combine(codes: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
     return key, [c[first] for c in codes]
 
 
-def _top(sums: np.ndarray, k: int, positive: bool) -> tuple[np.ndarray, np.ndarray]:
+def _top(sums: np.ndarray, k: int, positive: bool, floor: float = MIN_CONTRIBUTION) -> tuple[np.ndarray, np.ndarray]:
     """The k largest (or most negative) sources per row, strongest first; -1 where fewer qualify. k passes
     of argmax, each taking out its winner (restored after): for small k ten times faster than argpartition."""
     n, s = sums.shape
@@ -537,7 +648,7 @@ def _top(sums: np.ndarray, k: int, positive: bool) -> tuple[np.ndarray, np.ndarr
         taken.append(at)
     for i, at in enumerate(taken):  # put the winners back
         flat[at] = vals[:, i]
-    ok = vals >= MIN_CONTRIBUTION if positive else vals <= -MIN_CONTRIBUTION
+    ok = vals >= floor if positive else vals <= -floor
     idx[~ok] = -1
     return idx, vals
 
@@ -589,13 +700,14 @@ def top_reasons(
     info: Mapping[str, FeatureInfo],
     n_positive: int = 3,
     n_negative: int = 2,
+    min_contribution: float = MIN_CONTRIBUTION,
 ) -> list[str]:
     """Per lead, a JSON list: the top positive then the top negative reasons (merged per source),
     strongest first. `contrib`: (leads, features), optionally with a last bias column."""
     plan = ReasonPlan.build(names, info)
     contrib = np.asarray(contrib, dtype=float)
     sums = contrib[:, : len(names)] @ plan.matrix
-    return plan.reasons(contrib, sums, X, n_positive, n_negative).tolist()
+    return plan.reasons(contrib, sums, X, n_positive, n_negative, min_contribution).tolist()
 
 
 def _plain(value: object) -> object:

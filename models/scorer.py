@@ -14,11 +14,12 @@ from features.metadata import FeatureInfo
 from models.calibration import Calibrator
 from models.drift import DriftReference
 from models.estimators import MarginModel
-from models.explain import reason_plan
+from models.explain import MIN_CONTRIBUTION, reason_plan
 from models.grades import GradeScale, MatrixGrades
 
+REASON_TEXT_COLUMNS = ["reason_1", "reason_2", "reason_3"]  # top_reasons' labels as plain text, same order
 OUTPUT_COLUMNS = ["lead_id", "as_of", "probability", "score", "grade", "fit_score", "engagement_score",
-                  "matrix_grade", "top_reasons", "model_name", "model_version", "scored_at"]
+                  "matrix_grade", "top_reasons", *REASON_TEXT_COLUMNS, "model_name", "model_version", "scored_at"]
 
 
 @dataclass
@@ -34,6 +35,7 @@ class LeadScorer:
     extra: dict[str, Any] = field(default_factory=dict)
     drift_reference: DriftReference | None = None  # training-time distributions for drift (PSI); None in older models
     matrix: MatrixGrades | None = None  # fit letter x engagement digit cut-offs ("A2"); None in older models
+    min_contribution: float = MIN_CONTRIBUTION  # sources whose |contribution| is smaller are no reason (log-odds)
 
     @property
     def feature_names(self) -> list[str]:
@@ -61,13 +63,16 @@ class LeadScorer:
             margin, fit, engagement = sums[:, 0], sums[:, 1], sums[:, 2]
             matrix = getattr(self, "matrix", None)
             matrix_grade = matrix.grade(fit, engagement) if matrix is not None else np.full(n, None, dtype=object)
-            reasons = plan.reasons(contrib, sums[:, 3:], features, self.top_positive, self.top_negative)
+            reasons, texts = plan.reasons_and_texts(contrib, sums[:, 3:], features, self.top_positive, self.top_negative,
+                                                    getattr(self, "min_contribution", MIN_CONTRIBUTION),
+                                                    n_texts=len(REASON_TEXT_COLUMNS))
             del contrib, sums
         else:
             margin = np.asarray(self.model.margin(features), dtype=float) if n else margin
             fit = engagement = np.full(n, np.nan)
             matrix_grade = np.full(n, None, dtype=object)
             reasons = np.full(n, "[]", dtype=object)
+            texts = np.full((n, len(REASON_TEXT_COLUMNS)), "", dtype=object)
         native = getattr(self.model, "native_score", None)  # the points model scores in points
         lead_id = features["lead_id"]
         lead_id = lead_id if pd.api.types.is_string_dtype(lead_id.dtype) else lead_id.astype(str)
@@ -82,6 +87,7 @@ class LeadScorer:
             "matrix_grade": matrix_grade,
             # object dtype: inferring pandas' Arrow-backed str from a million long JSON texts costs seconds
             "top_reasons": pd.Series(reasons, dtype=object, index=pd.RangeIndex(n), copy=False),
+            **{c: pd.Series(texts[:, i], dtype=object, index=pd.RangeIndex(n)) for i, c in enumerate(REASON_TEXT_COLUMNS)},
             "model_name": f"{self.registered_name}/{self.model.name}",
             "model_version": model_version,
             "scored_at": pd.Timestamp.now(tz="UTC").tz_localize(None),

@@ -130,6 +130,10 @@ class ChunkedInputs:
     index: ChunkIndex = field(default_factory=ChunkIndex)
     leads_total: int = 0
     leads_later: int = 0
+    converted: np.ndarray | None = None  # sorted id hashes of leads converted before as_of (`--outcomes`)
+    leads_converted: int = 0
+    max_age_days: int | None = None  # training.max_lead_age_days: older leads are scored with a warning
+    leads_old: int = 0
     events_later: int = 0
     events_unknown: int = 0
     _unknown_leads: list[np.ndarray] = field(default_factory=list)
@@ -172,8 +176,12 @@ class ChunkedInputs:
                         self.events_unknown, self.leads_with_unknown_events)
 
     def _count_unknown(self, lead_ids: pd.Series) -> None:
-        self.events_unknown += len(lead_ids)
-        self._unknown_leads.append(np.unique(stable_hash(lead_ids)))
+        hashed = stable_hash(lead_ids)
+        if self.converted is not None and len(self.converted) and len(hashed):  # a converted lead's events: no news
+            pos = np.minimum(np.searchsorted(self.converted, hashed), len(self.converted) - 1)
+            hashed = hashed[self.converted[pos] != hashed]
+        self.events_unknown += len(hashed)
+        self._unknown_leads.append(np.unique(hashed))
 
     @property
     def leads_with_unknown_events(self) -> int:
@@ -191,10 +199,12 @@ class ChunkedInputs:
 
 @contextmanager
 def chunked_inputs(cfg: DataConfig, leads_path: str | Path, events_path: str | Path | None, as_of: pd.Timestamp,
-                   chunk_leads: int, previous_path: str | Path | None = None) -> Iterator[ChunkedInputs]:
+                   chunk_leads: int, previous_path: str | Path | None = None, outcomes_path: str | Path | None = None,
+                   max_age_days: int | None = None) -> Iterator[ChunkedInputs]:
     """Read, check and partition the scoring inputs (and a previous scores file); the spill folder is
     removed on exit, also on errors. Leads created at or after `as_of` and events at or after it are
-    left out (point in time)."""
+    left out (point in time); with `outcomes_path`, so are leads converted before `as_of` (they are
+    customers, not leads to call). Leads older than `max_age_days` are scored and counted for a warning."""
     n_chunks = max(1, -(-count_rows(leads_path) // chunk_leads))
     folder = Path(tempfile.mkdtemp(prefix="leadscore-chunks-")) if n_chunks > 1 else None
     try:
@@ -204,7 +214,10 @@ def chunked_inputs(cfg: DataConfig, leads_path: str | Path, events_path: str | P
         for spill in (spill_leads, spill_events):
             if spill is not None and spill.folder is not None:
                 spill.folder.mkdir()
-        found = ChunkedInputs(n_chunks, spill_leads, spill_events, sources)
+        found = ChunkedInputs(n_chunks, spill_leads, spill_events, sources, max_age_days=max_age_days)
+        if outcomes_path is not None:
+            sources["outcomes"] = str(outcomes_path)
+            found.converted = converted_before(cfg, Path(outcomes_path), as_of, chunk_leads)
         with merged_warnings():
             _read_leads(cfg, Path(leads_path), as_of, chunk_leads, found)
             if events_path is not None:
@@ -237,12 +250,18 @@ def _read_leads(cfg: DataConfig, path: Path, as_of: pd.Timestamp, batch_rows: in
             if later.any():
                 found.leads_later += int(later.sum())
                 leads = leads.loc[~later].reset_index(drop=True)
+        leads, converted, old = open_leads(leads, found.converted, as_of, found.max_age_days)
+        found.leads_converted += converted
+        found.leads_old += old
         if len(leads):
             chunks = stable_hash(group_key(leads)) % np.uint64(found.n_chunks)
             found.leads.add(leads, chunks.astype(np.int64))
             if found.n_chunks > 1:
                 found.index.add(leads["lead_id"], chunks)
     found.index.freeze()
+    if found.leads_converted and found.leads_converted + found.leads_later == found.leads_total:
+        raise InputError(f"{path}: every lead created before {as_of} had converted by then "
+                         f"({found.leads_converted} leads, {found.sources['outcomes']}); nothing to score")
     if found.leads_later == found.leads_total:
         raise InputError(
             f"{path}: no lead was created before {as_of} (column 'created_at' runs from "
@@ -250,6 +269,49 @@ def _read_leads(cfg: DataConfig, path: Path, as_of: pd.Timestamp, batch_rows: in
         )
     if found.leads_later:
         log.warning("%s: %d leads created at or after %s were left out", path, found.leads_later, as_of)
+    warn_open_leads(path, found.leads_converted, found.leads_old, as_of, found.max_age_days, found.sources.get("outcomes"))
+
+
+def open_leads(leads: pd.DataFrame, converted: np.ndarray | None, as_of: pd.Timestamp, max_age_days: int | None
+               ) -> tuple[pd.DataFrame, int, int]:
+    """The leads without those in `converted` (sorted id hashes), how many were dropped, and how many of
+    the rest were created more than `max_age_days` before as_of."""
+    n_converted = n_old = 0
+    if converted is not None and len(leads) and len(converted):
+        hashed = stable_hash(leads["lead_id"])
+        pos = np.minimum(np.searchsorted(converted, hashed), len(converted) - 1)
+        done = converted[pos] == hashed
+        if done.any():
+            n_converted = int(done.sum())
+            leads = leads.loc[~done].reset_index(drop=True)
+    if max_age_days is not None and "created_at" in leads:
+        n_old = int((leads["created_at"] < as_of - pd.Timedelta(days=max_age_days)).sum())
+    return leads, n_converted, n_old
+
+
+def warn_open_leads(path: object, converted: int, old: int, as_of: pd.Timestamp, max_age_days: int | None,
+                    outcomes: str | None) -> None:
+    if converted:
+        log.warning("%s: %d leads that converted before %s were not scored (%s)", path, converted, as_of, outcomes)
+    if old:
+        log.warning("%s: %d leads scored are older than training.max_lead_age_days (%d days at %s); the model "
+                    "learnt only from younger open leads, so their scores are extrapolated", path, old,
+                    max_age_days, as_of.date())
+
+
+def converted_before(cfg: DataConfig, path: Path, as_of: pd.Timestamp, batch_rows: int) -> np.ndarray:
+    """Sorted id hashes of the leads an outcomes file (lead_id, converted_at) says converted before as_of."""
+    from pipeline.contracts import prepare_outcomes
+
+    hashes = []
+    offset = 0
+    for batch in iter_table(path, [cfg.outcome_columns.lead_id], batch_rows):
+        with rows_from(offset + 1):
+            outcomes = prepare_outcomes(batch, cfg, str(path))
+        offset += len(batch)
+        done = outcomes["converted_at"].notna() & (outcomes["converted_at"] < as_of)
+        hashes.append(stable_hash(outcomes.loc[done, "lead_id"]))
+    return np.sort(np.concatenate(hashes)) if hashes else np.zeros(0, np.uint64)
 
 
 def _read_events(cfg: DataConfig, path: Path, as_of: pd.Timestamp, batch_rows: int, found: ChunkedInputs) -> None:

@@ -17,8 +17,28 @@ from pipeline.console import Reporter, configure_logging
 from pipeline.errors import InputError, LeadscoreError
 
 log = logging.getLogger("leadscore")
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+# Plain click help (rich_markup_mode=None): flags read `--quiet  No progress output`, not `--quiet <bool>`.
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="Predictive lead scoring: sample world, point-in-time features, MLflow-tracked models, batch scores.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"leadscore {version('leadscore')}")
+        except PackageNotFoundError:  # run from a checkout without installing
+            typer.echo("leadscore (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    show_version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                               help="Print the version and exit.")] = False,
+) -> None:
+    """Predictive lead scoring: sample world, point-in-time features, MLflow-tracked models, batch scores."""
 
 ConfigOpt = Annotated[Path, typer.Option("--config", help="YAML config file.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress output (for logs and cron).")]
@@ -232,6 +252,9 @@ def predict(
                            "OUTPUT's folder as <name>.alerts.<ext>.")] = None,
     engine: Annotated[Engine, typer.Option("--engine", help="pandas: streamed on this machine; spark: PySpark "
                                                             "(the `spark` extra), for event logs too big for one.")] = Engine.pandas,
+    outcomes: Annotated[Optional[str], typer.Option(
+        "--outcomes", help="Outcomes file (lead_id, converted_at): leads that converted before --as-of are not "
+                           "scored or alerted. Default: the config's scoring.outcomes.")] = None,
     config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
 ) -> None:
     """Score leads: probability, 0-100 score, grade, fit / engagement scores and top reasons."""
@@ -239,7 +262,7 @@ def predict(
 
     cfg = _config(config)
     summary = run_predict(cfg, leads, events, output, _timestamp(as_of, "--as-of"), model_uri, Reporter(quiet or as_json),
-                          previous=previous, engine=engine.value)
+                          previous=previous, engine=engine.value, outcomes=outcomes)
     _emit(as_json, summary)
 
 

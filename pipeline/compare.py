@@ -13,7 +13,7 @@ from pipeline.config import Config
 
 def run_compare(cfg: Config, last: int = 5, workdir: str | Path | None = None) -> list[dict[str, Any]]:
     """One row per model run of the `last` parent sessions (training and backtests), newest first."""
-    uri = tracking.setup(cfg, workdir)
+    uri = tracking.setup(cfg, workdir, demo_fallback=True)
     client = MlflowClient(uri)
     exp = client.get_experiment_by_name(cfg.mlflow.experiment)
     if exp is None:

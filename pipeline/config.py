@@ -266,8 +266,22 @@ class MatrixConfig(_Section):
         return self
 
 
+class LabelConfig(_Section):
+    """How one column reads in the reasons: `name` replaces the humanised column name ('Pagevalues' ->
+    'Value of pages viewed'), `values` maps raw category values to words ('purchased_list' -> 'Bought list')."""
+
+    name: str | None = None
+    values: dict[str, str] = Field(default_factory=dict)
+
+
 class ScoringConfig(_Section):
     calibration: Literal["auto", "isotonic", "sigmoid"] = "auto"
+    min_contribution: float = Field(0.05, ge=0, description="A source whose contribution is smaller than this "
+                                                             "(in log-odds) is no reason.")
+    labels: dict[str, LabelConfig] = Field(default_factory=dict, description="Per column: words for its name and "
+                                                                             "category values in the reasons.")
+    outcomes: str | None = Field(None, description="predict: outcomes file (lead_id, converted_at); leads converted "
+                                                   "before as_of are not scored. `predict --outcomes` overrides it.")
     chunk_leads: int = Field(100_000, ge=1_000, description="predict scores this many leads at a time: peak "
                                                             "memory follows the chunk, not the input size.")
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)

@@ -15,6 +15,7 @@ import numpy as np
 import yaml
 from pydantic import ValidationError
 
+from features.metadata import with_labels
 from models.calibration import Calibrator
 from models.estimators import LightGBMModel, LogRegModel, MarginModel, sample_params
 from models.grades import GradeScale
@@ -58,7 +59,10 @@ def fit_all(cfg: Config, examples: Examples, reporter: Reporter | None = None, l
             prefitted = False
             if isinstance(model, LightGBMModel) and cfg.models.lightgbm.search_budget > 1:
                 model, prefitted = search_lightgbm(cfg, model, model_examples, reporter), True
+            elif not isinstance(model, PointsModel):
+                reporter.step(f"  {name}: fitting on the training period")
             scorer, metrics, detail = fit_model(cfg, model, model_examples, prefitted)
+            reporter.step(f"  {name}: calibrated, graded and explained on validation")
             fits[name] = Fit(name, scorer, metrics, detail, model_examples, run.info.run_id)
             mlflow.set_tag("model_name", name)
             if each is not None:
@@ -129,11 +133,12 @@ def fit_model(cfg: Config, model: MarginModel, examples: Examples, prefitted: bo
     gc = cfg.scoring.grades
     shares = {"A": gc.A, "B": gc.B, "C": gc.C}
     grades = GradeScale.fit(m_va, shares) if gc.by == "capacity" else GradeScale.fit_precision(m_va, y_va, shares)
-    info = examples.builder.feature_info()
+    info = with_labels(examples.builder.feature_info(), cfg.scoring.labels)
     if isinstance(model, PointsModel):
         info = points_info(model.rules, info)
     scorer = LeadScorer(model, calibrator, grades, examples.builder, info,
-                        cfg.mlflow.registered_model, cfg.scoring.top_positive, cfg.scoring.top_negative)
+                        cfg.mlflow.registered_model, cfg.scoring.top_positive, cfg.scoring.top_negative,
+                        min_contribution=cfg.scoring.min_contribution)
     # the combined grade "A2": fit letter x engagement digit, cut-offs from the validation period too
     mc = cfg.scoring.matrix
     scorer.fit_matrix(X_va, y_va, mc.fit, mc.engagement, seed=cfg.training.seed)
@@ -148,16 +153,18 @@ def fit_model(cfg: Config, model: MarginModel, examples: Examples, prefitted: bo
 def search_lightgbm(cfg: Config, template: LightGBMModel, examples: Examples,
                     reporter: Reporter | None = None) -> LightGBMModel:
     """A small random search; each parameter set is a nested run scored on the validation period."""
+    import time
+
     from sklearn.metrics import roc_auc_score
 
+    reporter = reporter or Reporter(quiet=True)
     names = list(examples.builder.feature_names_out_)
     X_tr, y_tr = examples.rows("train")
     X_va, y_va = examples.rows("val")
     best, best_auc = None, -1.0
     trials = sample_params(template.lgb_params, cfg.models.lightgbm.search_budget, cfg.training.seed)
     for i, params in enumerate(trials):
-        if reporter is not None:
-            reporter.step(f"  LightGBM search: parameter set {i + 1} of {len(trials)}")
+        start = time.perf_counter()
         with mlflow.start_run(run_name=f"lightgbm-trial-{i}", nested=True):
             model = copy.deepcopy(template)
             model.lgb_params = params
@@ -167,6 +174,8 @@ def search_lightgbm(cfg: Config, template: LightGBMModel, examples: Examples,
             mlflow.log_metric("val_roc_auc", auc)
         if auc > best_auc:
             best, best_auc = model, auc
+        reporter.step(f"  lightgbm search {i + 1}/{len(trials)}: validation ROC AUC {auc:.3f} "
+                      f"(best {best_auc:.3f}, {time.perf_counter() - start:.0f} s)")
     mlflow.log_params({f"search.{k}": v for k, v in best.lgb_params.items()} | {"search.trials": len(trials)})
     return best
 

@@ -8,6 +8,7 @@ on any Python-level failure.
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
 import re
 import secrets
@@ -38,6 +39,7 @@ def read_table(path: str | Path, text_columns: Sequence[str] = ()) -> pd.DataFra
         raise InputError(f"{path}: file is empty (no header, no rows)")
     try:
         if suffix in (".parquet", ".pq"):
+            check_unique_header(path, pq.read_schema(path).names)
             return pq.read_table(path).to_pandas()
         return _read_csv(path, text_columns)
     except InputError:
@@ -61,6 +63,7 @@ def iter_table(path: str | Path, text_columns: Sequence[str] = (), batch_rows: i
         if parquet:
             source = pq.ParquetFile(path)
             names = source.schema_arrow.names
+            check_unique_header(path, names)
             wanted = [c for c in columns if c in names] if columns is not None else None
             empty = True
             for batch in source.iter_batches(batch_size=batch_rows, columns=wanted):
@@ -94,6 +97,7 @@ def count_rows(path: str | Path) -> int:
     """Data rows of a table file, cheaply: Parquet metadata, or line breaks of a CSV (an upper bound
     when cells hold line breaks). Used to size chunks, never to check the data."""
     path = Path(path)
+    _check_readable(path)  # the first look at a file: missing / a folder is the one-line error here too
     if path.suffix.lower() in (".parquet", ".pq"):
         try:
             return pq.ParquetFile(path).metadata.num_rows
@@ -119,6 +123,22 @@ def _check_csv_head(path: Path) -> None:
         for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
             if sep in header:
                 raise InputError(f"{path}: the header is separated by {name} ({header[:60]!r}); the file must be comma-separated")
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace", newline="") as text:
+            names = next(csv.reader(text), [])  # the whole header row (pandas would rename a repeat to 'email.1')
+    except csv.Error:
+        return  # not parseable as a header: the read itself reports it
+    check_unique_header(path, [n.strip() for n in names])
+
+
+def check_unique_header(path: Path, names: Sequence[str]) -> None:
+    """Two columns of one name: which one would be used is a guess, so it is an error naming both."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names, start=1):
+        if name in seen and name != "":
+            raise InputError(f"{path}: column '{name}' appears twice in the header (columns {seen[name]} and {i}); "
+                             f"rename or drop one")
+        seen.setdefault(name, i)
 
 
 def _check_csv_columns(path: Path, frame: pd.DataFrame) -> None:

@@ -32,7 +32,9 @@ from pipeline.io import TableWriter, check_output
 
 log = logging.getLogger("leadscore")
 CHAMPION = "champion"
-NO_CHAMPION_HINT = "no champion yet? run `leadscore train` / `leadscore retrain` first"
+NO_STORE_HINT = ("no champion yet, nothing trained with this store: run `leadscore retrain` (train + promotion gate) or "
+                 "`leadscore train` and `leadscore promote --version N`; after `make demo`, run from the project root "
+                 "or set MLFLOW_TRACKING_URI")
 
 
 def default_model_uri(cfg: Config) -> str:
@@ -61,24 +63,30 @@ def check_model_uri(uri: str) -> None:
 
 def run_predict(cfg: Config, leads: str, events: str | None, output: str | Path, as_of: pd.Timestamp | None = None,
                 model_uri: str | None = None, reporter: Reporter | None = None, workdir: str | Path | None = None,
-                previous: str | None = None, engine: str = "pandas") -> dict:
+                previous: str | None = None, engine: str = "pandas", outcomes: str | None = None) -> dict:
     """Score the leads and write OUTPUT atomically; returns the JSON summary (rows, grades, alerts...).
 
     The inputs are streamed (`pipeline.chunks`): read and checked in batches, partitioned by lead into
     chunks of `scoring.chunk_leads` leads, each scored with its own events, so peak memory follows the
     chunk size. Inputs of one chunk keep the file's row order; larger ones come out grouped by chunk
-    (join on lead_id). All checks of the inputs run before the model is loaded."""
+    (join on lead_id). All checks of the inputs run before the model is loaded.
+
+    With `outcomes` (a file of lead_id, converted_at; default: the config's `scoring.outcomes`), leads
+    that converted before as_of are not scored (nor alerted); the warning says how many."""
     if engine == "spark":
         from pipeline.spark import run_predict_spark
 
-        return run_predict_spark(cfg, leads, events, output, as_of, model_uri, reporter, workdir, previous=previous)
+        return run_predict_spark(cfg, leads, events, output, as_of, model_uri, reporter, workdir, previous=previous,
+                                 outcomes=outcomes)
     reporter = reporter or Reporter(quiet=True)
+    outcomes = outcomes_file(cfg, outcomes)
     output = check_output(output)
     alerts_output = alerts_path(output) if previous else None
     model_uri = model_uri or default_model_uri(cfg)
     check_model_uri(model_uri)
     as_of = as_of or pd.Timestamp.now(tz="UTC").tz_localize(None)
-    with chunked_inputs(cfg.data, leads, events, as_of, cfg.scoring.chunk_leads, previous) as inputs:
+    with chunked_inputs(cfg.data, leads, events, as_of, cfg.scoring.chunk_leads, previous, outcomes,
+                        cfg.training.max_lead_age_days) as inputs:
         uri, model, version = load_model(cfg, model_uri, workdir)  # MLflow only once the inputs are known good
         scorer = model.unwrap_python_model().scorer
         reporter.step(f"Scoring with {model_uri} (version {version or '-'}) as of {as_of}"
@@ -110,7 +118,8 @@ def run_predict(cfg: Config, leads: str, events: str | None, output: str | Path,
         reports = write_drift_reports(drifted, output) if drifted is not None else []
     summary = {"output": str(output), "rows": writer.rows, "chunks": inputs.n_chunks,
                "grades": {g: grades.get(g, 0) for g in "ABCD"},
-               "mean_probability": round(probability_sum / max(writer.rows, 1), 6)}
+               "mean_probability": round(probability_sum / max(writer.rows, 1), 6),
+               "skipped_converted": inputs.leads_converted, "older_than_max_age": inputs.leads_old}
     if alerts is not None:
         summary |= {"alerts_output": str(alerts_output), "alerts": alerts.rows}
     if drifted is not None:
@@ -122,6 +131,13 @@ def run_predict(cfg: Config, leads: str, events: str | None, output: str | Path,
     reporter.step(f"Wrote {writer.rows:,} scores to {output}"
                   + (f"; {alerts.rows:,} leads newly crossed hot / MQL: {alerts_output}" if alerts is not None else ""))
     return summary
+
+
+def outcomes_file(cfg: Config, outcomes: str | None) -> str | None:
+    """`--outcomes`, else the config's `scoring.outcomes` (relative to the config's folder)."""
+    if outcomes is not None:
+        return outcomes
+    return str(cfg.resolve(cfg.scoring.outcomes)) if cfg.scoring.outcomes else None
 
 
 def alerts_path(output: Path) -> Path:
@@ -153,7 +169,7 @@ class ChunkChecks:
 
     def before(self, leads: pd.DataFrame, events: pd.DataFrame | None) -> None:
         if self.first:
-            _warn_missing_columns(self.scorer.builder, leads, self.sources["leads"])
+            _require_model_columns(self.scorer.builder, leads, self.sources["leads"])
             if self.event_types is not None and "events" not in self.sources:
                 log.warning("no --events file: the model uses engagement features, which will show no activity for any lead")
             self.first = False
@@ -203,7 +219,7 @@ def load_model(cfg: Config, model_uri: str, workdir: str | Path | None = None) -
     """(tracking URI, the pyfunc, its registry version) for a checked model URI."""
     from pipeline import tracking
 
-    uri = tracking.setup(cfg, workdir)
+    uri = tracking.setup(cfg, workdir, demo_fallback=True)
     _require_store(uri, model_uri)
     return uri, tracking.load_pyfunc(model_uri), tracking.resolve_version(model_uri)
 
@@ -213,19 +229,21 @@ def _require_store(tracking_uri: str, model_uri: str) -> None:
     if tracking_uri.startswith("sqlite:///") and model_uri.startswith(("models:/", "runs:/")):
         db = Path(tracking_uri.removeprefix("sqlite:///"))
         if not db.exists():
-            raise LeadscoreError(f"{model_uri}: cannot load model ({NO_CHAMPION_HINT}): no tracking store at {db}")
+            raise LeadscoreError(f"{model_uri}: cannot load model ({NO_STORE_HINT}): no tracking store at {db}")
 
 
-def _warn_missing_columns(builder: object, leads: pd.DataFrame, source: str) -> None:
+def _require_model_columns(builder: object, leads: pd.DataFrame, source: str) -> None:
     profile = getattr(builder, "profile_", None)
     if profile is None:
         return
     used = [*getattr(profile, "roles_present_", []), *getattr(profile, "numeric_generic_", []),
             *getattr(profile, "categorical_generic_", [])]
     missing = [c for c in used if c not in leads.columns]
-    if missing:
-        log.warning("%s: %d columns the model was trained with are missing and count as unknown for every lead: %s%s",
-                    source, len(missing), ", ".join(f"'{c}'" for c in missing[:3]), ", ..." if len(missing) > 3 else "")
+    if missing:  # scored as unknown for every lead, grades collapse: an error, not a warning (issue 13)
+        raise InputError(
+            f"{source}: missing {len(missing)} column{'s' if len(missing) > 1 else ''} the model was trained with: "
+            f"{', '.join(repr(c) for c in missing[:3])}{', ...' if len(missing) > 3 else ''}; add "
+            f"{'them' if len(missing) > 1 else 'it'} (empty cells are fine: they count as unknown) or retrain without")
 
 
 def known_categories(model: object) -> dict[str, list[str]]:

@@ -142,7 +142,7 @@ def _history(cfg: Config) -> list[dict[str, Any]]:
 
 
 def manual_promote(cfg: Config, version: str, reason: str) -> dict[str, Any]:
-    tracking.setup(cfg)
+    tracking.setup(cfg, demo_fallback=True)
     name = cfg.mlflow.registered_model
     try:
         MlflowClient().get_model_version(name, str(version))
@@ -156,7 +156,7 @@ def manual_promote(cfg: Config, version: str, reason: str) -> dict[str, Any]:
 
 def rollback(cfg: Config, reason: str) -> dict[str, Any]:
     """Champion goes back to the version that held it before the current one."""
-    tracking.setup(cfg)
+    tracking.setup(cfg, demo_fallback=True)
     history = _history(cfg)
     current = tracking.alias_version(cfg.mlflow.registered_model, tracking.CHAMPION)
     previous = next((h["previous"] for h in reversed(history) if h["version"] == current and h["previous"]), None)

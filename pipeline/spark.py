@@ -52,7 +52,9 @@ error's count covers the first failing batch; row numbers are file rows for Parq
 probed before the model loads, so an error in its later rows comes after a `--previous` file's error
 and after the model load, and warnings come in another order (the events' after scoring). Output rows
 (and alerts) are always in the leads file's order; the pandas path groups inputs larger than one chunk
-by chunk. The summary and the batch run have no `chunks` (the run has the tag `engine=spark`).
+by chunk. The summary and the batch run have no `chunks` (the run has the tag `engine=spark`). With
+`--outcomes`, the events of the converted leads left out count among the "events of leads not in the
+leads file" here (the pandas path does not count them).
 Executors score with the installed leadscore code, as the pandas path does (see `model_with_installed_code`).
 """
 from __future__ import annotations
@@ -96,9 +98,26 @@ _ROWS_RE = re.compile(r"rows (\d+(?:, \d+)*)( and \d+ more)?")
 # entry point
 
 
+def open_and_counted(cfg: Config, leads: pd.DataFrame, as_of: pd.Timestamp, outcomes: str | None,
+                     sources: dict[str, str]) -> tuple[pd.DataFrame, int, int]:
+    """The default engine's open-leads rule on the driver's leads: without those converted before as_of
+    (given outcomes), with the same warnings."""
+    from pipeline.chunks import converted_before, open_leads, warn_open_leads
+    from pipeline.predict import outcomes_file
+
+    outcomes = outcomes_file(cfg, outcomes)
+    converted = converted_before(cfg.data, Path(outcomes), as_of, cfg.scoring.chunk_leads) if outcomes else None
+    kept, skipped, old = open_leads(leads, converted, as_of, cfg.training.max_lead_age_days)
+    if skipped and kept.empty:
+        raise InputError(f"{sources['leads']}: every lead created before {as_of} had converted by then "
+                         f"({skipped} leads, {outcomes}); nothing to score")
+    warn_open_leads(sources["leads"], skipped, old, as_of, cfg.training.max_lead_age_days, outcomes)
+    return kept, skipped, old
+
+
 def run_predict_spark(cfg: Config, leads: str, events: str | None, output: str | Path, as_of: pd.Timestamp | None = None,
                       model_uri: str | None = None, reporter: Reporter | None = None,
-                      workdir: str | Path | None = None, previous: str | None = None) -> dict:
+                      workdir: str | Path | None = None, previous: str | None = None, outcomes: str | None = None) -> dict:
     """Score the leads on Spark and write OUTPUT atomically, with the alerts and drift report of
     `run_predict` beside it; the same summary keys (but `chunks`) and the same batch run."""
     from contextlib import ExitStack
@@ -125,6 +144,7 @@ def run_predict_spark(cfg: Config, leads: str, events: str | None, output: str |
             inputs = load_scoring_inputs(cfg, leads, None)  # the leads on the driver, same contract
             events_probe = probe_events(cfg, events) if events is not None else None
             inputs = as_of_cut(inputs, as_of)
+            inputs.leads, skipped, old = open_and_counted(cfg, inputs.leads, as_of, outcomes, sources)
             staged = stage_previous(previous, folder, cfg.scoring.chunk_leads) if previous else None
 
         uri, model, version = load_model(cfg, model_uri, workdir)  # MLflow only once the inputs are known good
@@ -161,7 +181,8 @@ def run_predict_spark(cfg: Config, leads: str, events: str | None, output: str |
     checks.warn()
     drifted = observe.drift_result()
     out = {"output": str(output), "rows": summary["rows"], "grades": summary["grades"],
-           "mean_probability": round(summary["mean_probability"], 6), "engine": "spark"}
+           "mean_probability": round(summary["mean_probability"], 6), "engine": "spark",
+           "skipped_converted": skipped, "older_than_max_age": old}
     if observe.alerts is not None:
         out |= {"alerts_output": str(alerts_output), "alerts": observe.alerts.rows}
     drift_files = write_drift_reports(drifted, output) if drifted is not None else []

@@ -19,23 +19,58 @@ RUNTIME_PACKAGES = ("mlflow", "lightgbm", "scikit-learn", "pandas", "numpy", "py
                     "disposable-email-domains", "pydantic", "pyyaml")
 
 
-def resolve_tracking_uri(cfg: Config, workdir: str | Path | None = None) -> str:
-    """MLFLOW_TRACKING_URI, else the config's, else an absolute sqlite:/// URI of mlflow.db in `workdir` (cwd)."""
+DEMO_STORE = Path("demo") / "mlflow.db"  # where `make demo` (leadscore demo's default workdir) keeps its store
+
+
+def resolve_tracking_uri(cfg: Config, workdir: str | Path | None = None, demo_fallback: bool = False) -> str:
+    """MLFLOW_TRACKING_URI, else the config's, else an absolute sqlite:/// URI of mlflow.db in `workdir` (cwd).
+
+    With `demo_fallback` (commands that use models already trained: predict, compare, promote,
+    rollback), when there is no ./mlflow.db but `make demo` left demo/mlflow.db, that store is used
+    (with one line saying so), so the README's commands work from the project root after `make demo`.
+    Training never falls back: it creates ./mlflow.db."""
     uri = os.environ.get("MLFLOW_TRACKING_URI") or cfg.mlflow.tracking_uri
     if not uri:
-        return "sqlite:///" + str((Path(workdir or ".") / "mlflow.db").resolve())
+        here = Path(workdir or ".") / "mlflow.db"
+        if demo_fallback and workdir is None and not here.exists() and DEMO_STORE.is_file():
+            log.info("Using the demo's tracking store %s (there is no ./mlflow.db; set MLFLOW_TRACKING_URI to "
+                     "choose another)", DEMO_STORE)
+            here = DEMO_STORE
+        return "sqlite:///" + str(here.resolve())
     if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
         return "sqlite:///" + str(Path(uri.removeprefix("sqlite:///")).resolve())
     return uri
 
 
-def setup(cfg: Config, workdir: str | Path | None = None) -> str:
-    uri = resolve_tracking_uri(cfg, workdir)
+def setup(cfg: Config, workdir: str | Path | None = None, demo_fallback: bool = False) -> str:
+    uri = resolve_tracking_uri(cfg, workdir, demo_fallback)
     if not log.isEnabledFor(logging.DEBUG):
-        logging.getLogger("mlflow").setLevel(logging.ERROR)  # mlflow resets its level on first import
+        quiet_mlflow()
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     return uri
+
+
+def quiet_mlflow() -> None:
+    """MLflow's own lines stay out of leadscore's output (unless --debug): its loggers (and alembic's,
+    which MLflow reconfigures on import) and the stream its `eprint` writes to ("Successfully
+    registered model ...", "Created version ..."); leadscore says what happened in its own words."""
+    from mlflow.utils.logging_utils import disable_logging
+
+    disable_logging()
+    for name in ("mlflow", "alembic", "sqlalchemy", "huey"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def no_champion_hint(name: str) -> str:
+    """What to do when `models:/NAME@champion` does not exist yet: after `train` there is a challenger."""
+    challenger = alias_version(name, CHALLENGER)
+    if challenger:
+        return (f"no champion yet: `leadscore train` registered version {challenger} as challenger; promote it with "
+                f"`leadscore promote --version {challenger}`, score with --model-uri models:/{name}@{CHALLENGER}, "
+                f"or run `leadscore retrain` (train + promotion gate)")
+    return (f"no champion yet: run `leadscore retrain` (train + promotion gate), or `leadscore train` and then "
+            f"`leadscore promote --version N` (or --model-uri models:/{name}@{CHALLENGER})")
 
 
 def artifact_root(uri: str) -> str | None:
@@ -86,7 +121,11 @@ def load_pyfunc(uri: str):  # noqa: ANN201 - mlflow's PyFuncModel
         return mlflow.pyfunc.load_model(uri)
     except (MlflowException, OSError) as exc:
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-        hint = " (no champion yet? run `leadscore train` / `leadscore retrain` first)" if "@" in uri else ""
+        hint = ""
+        if uri.startswith("models:/") and uri.endswith(f"@{CHAMPION}"):
+            hint = f" ({no_champion_hint(uri.removeprefix('models:/').rsplit('@', 1)[0])})"
+        elif "@" in uri:
+            hint = " (no such alias yet? `leadscore train` sets challenger, `leadscore promote` / `retrain` champion)"
         raise LeadscoreError(f"{uri}: cannot load model{hint}: {first}") from None
 
 

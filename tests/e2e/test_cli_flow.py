@@ -12,7 +12,8 @@ from tests.conftest import Trained, run_cli, write_config
 
 METRICS = ("roc_auc", "pr_auc", "log_loss", "brier", "ece", "lift_at_10", "ks")
 SCORE_COLUMNS = ["lead_id", "as_of", "probability", "score", "grade", "fit_score", "engagement_score",
-                 "matrix_grade", "top_reasons", "model_name", "model_version", "scored_at"]
+                 "matrix_grade", "top_reasons", "reason_1", "reason_2", "reason_3", "model_name", "model_version",
+                 "scored_at"]
 
 
 def test_generate_writes_the_four_tables(world):
@@ -123,8 +124,13 @@ def test_personal_data_never_reaches_the_tracking_store(trained: Trained, scores
 def test_demo_runs_end_to_end(tmp_path):
     # the default config's search is exercised by the `trained` fixture; the demo test checks the flow
     result = run_cli("demo", "--workdir", str(tmp_path / "demo"), "--leads", "2000", "--config",
-                     str(write_config(tmp_path)), cwd=tmp_path)
+                     str(write_config(tmp_path, {"models": {"lightgbm": {"search_budget": 2}}})), cwd=tmp_path)
     assert result.code == 0, result.stderr
+    # issue 13: a line per model step and search trial, none of MLflow's own lines
+    assert "  logreg: fitting on the training period" in result.stderr
+    assert "  lightgbm search 1/2: validation ROC AUC" in result.stderr and "  lightgbm search 2/2" in result.stderr
+    for noise in ("Successfully registered model", "Created version", "alembic", "INFO mlflow", "WARNING mlflow"):
+        assert noise not in result.stderr + result.stdout, noise
     scores = pd.read_parquet(tmp_path / "demo" / "scores.parquet")
     assert list(scores.columns) == SCORE_COLUMNS
     assert "mlflow ui --backend-store-uri sqlite:///" in result.stdout

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from sklearn.isotonic import IsotonicRegression
 
-from models.calibration import BinnedIsotonic, Calibrator
+from models.calibration import TAIL_LOGITS, BinnedIsotonic, Calibrator
 from models.metrics import expected_calibration_error
 
 METHODS = ["sigmoid", "isotonic", "auto"]
@@ -76,28 +76,51 @@ def test_no_probability_reaches_one_when_top_margins_converted(method: str) -> N
     p = cal.predict(np.concatenate([m, [m.max() + 50.0]]))
     assert p.max() < 1.0
     if cal.method_ == "isotonic":
-        # every level is a rate observed on a bin of >= 100 leads, so it cannot exceed the best such rate
+        # every block rate is observed on >= 100 leads; past the top block the log-odds rise by at most
+        # TAIL_LOGITS, so no probability goes far beyond the best such rate
         order = np.argsort(m)
         best_rate = max(y[c].mean() for c in np.array_split(order, 20))
-        assert p.max() <= best_rate + 1e-12
+        assert p.max() <= 1.0 / (1.0 + np.exp(-(np.log(best_rate / (1 - best_rate)) + TAIL_LOGITS))) + 1e-12
         assert p.max() < 0.95
 
 
-def test_binned_isotonic_bins_and_interpolation() -> None:
+def test_centred_isotonic_one_point_per_block_linear_in_log_odds() -> None:
     m = np.arange(1000, dtype=float)
     y = (m >= 500).astype(int)
     iso = BinnedIsotonic(n_bins=100, min_bin=100).fit(m, y)
-    assert len(iso.centres_) == 10  # 1000 // 100 bins of 100 rows
-    np.testing.assert_allclose(iso.centres_, np.arange(10) * 100 + 49.5)
+    assert len(iso.bin_centres_) == 10  # 1000 // 100 bins of 100 rows
     np.testing.assert_allclose(iso.levels_, [0] * 5 + [1] * 5)
-    # halfway between the centres of bins 4 (rate 0) and 5 (rate 1)
+    # the two flat blocks of 5 bins are two points at their mean margins, rates shrunk off 0 and 1
+    np.testing.assert_allclose(iso.centres_, [249.5, 749.5])
+    p_low, p_high = iso.predict(iso.centres_)
+    assert p_low == pytest.approx(0.5 / 501) and p_high == pytest.approx(500.5 / 501)
+    # halfway between the block centres the log-odds are halfway: 0.5 by symmetry
     assert iso.predict(np.array([499.5]))[0] == pytest.approx(0.5)
-    assert iso.predict(np.array([-1e9, 1e9])).tolist() == [0.0, 1.0]
+    # beyond the outer centres: still moving, bounded by TAIL_LOGITS, strictly inside (0, 1)
+    far = iso.predict(np.array([-1e9, 0.0, 1000.0, 1e9]))
+    assert 0.0 < far[0] < far[1] < p_low and p_high < far[2] < far[3] < 1.0
 
 
-def test_binned_isotonic_small_data_keeps_two_bins() -> None:
+def test_small_data_is_one_block_ranked_by_the_margin() -> None:
     m = np.array([0.0, 1.0, 2.0, 3.0])
     y = np.array([0, 1, 0, 1])
     iso = BinnedIsotonic().fit(m, y)
-    assert len(iso.centres_) == 2
-    np.testing.assert_allclose(iso.levels_, [0.5, 0.5])
+    assert len(iso.bin_centres_) == 2 and len(iso.centres_) == 1
+    p = iso.predict(m)
+    assert np.all(np.diff(p) > 0) and np.all(np.abs(p - 0.5) < 0.15)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_strictly_increasing_no_ties_no_floor(method: str) -> None:
+    """Issue 13: isotonic steps gave the hottest leads one probability and a tenth of all leads the 1e-06
+    clip floor. Distinct margins must get distinct probabilities, nowhere pinned."""
+    m, _, y = _logistic(8000, 3)
+    m = m * 1.5  # a wide, over-confident model: the case where steps and floors showed
+    cal = Calibrator(method, seed=0).fit(m, y)
+    fresh = np.sort(np.random.default_rng(4).normal(0.0, 4.0, 20000))
+    p = cal.predict(fresh)
+    assert np.all(np.diff(p) > 0)
+    assert len(np.unique(p)) == len(np.unique(fresh))
+    assert (p == p.min()).sum() == 1 and (p == p.max()).sum() == 1  # nothing pinned at a floor or ceiling
+    grid = np.linspace(-40, 40, 2001)
+    assert np.all(np.diff(cal.predict(grid)) > 0)

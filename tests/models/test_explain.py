@@ -50,9 +50,9 @@ def reasons() -> list[list[dict]]:
 
 
 def test_order_positive_desc_then_negative(reasons) -> None:
-    assert [r["feature"] for r in reasons[0]] == ["industry", "employees", "days_since_last_event",
-                                                  "free_mail", "form_completeness"]
-    assert [r["contribution"] for r in reasons[0]] == [1.2, 0.5, 0.3, -0.8, -0.1]
+    # the unknown recency that raises the score is an absence, not a reason (issue 13): dropped
+    assert [r["feature"] for r in reasons[0]] == ["industry", "employees", "free_mail", "form_completeness"]
+    assert [r["contribution"] for r in reasons[0]] == [1.2, 0.5, -0.8, -0.1]
     # row b: one positive reason only; zero contributions never appear; the 2 strongest negatives
     assert [r["feature"] for r in reasons[1]] == ["extra_count", "form_completeness", "industry"]
     assert reasons[1][0]["contribution"] == 0.1235
@@ -63,9 +63,8 @@ def test_labels_are_human_text(reasons) -> None:
     assert labels == {
         "industry": "Industry: Software",
         "employees": "Company size: 1,200 employees",
-        "days_since_last_event": "Last activity: unknown",
         "free_mail": "Free-mail address: yes",
-        "form_completeness": "Profile completeness: 0.7",
+        "form_completeness": "Profile completeness: 0.67",  # two significant digits below 1
     }
     labels_b = {r["feature"]: r["label"] for r in reasons[1]}
     assert labels_b["industry"] == "Industry: Café & Bar"
@@ -78,7 +77,8 @@ def test_labels_are_human_text(reasons) -> None:
 
 def test_values_are_json_safe(reasons) -> None:
     values = {r["feature"]: r["value"] for r in reasons[0]}
-    assert values["days_since_last_event"] is None  # NaN -> null
+    lowering = top_reasons(-CONTRIB, X, NAMES, INFO, n_negative=5)  # an unknown recency that lowers the score is a reason
+    assert {r["feature"]: r["value"] for r in _strict_loads(lowering[0])}["days_since_last_event"] is None  # NaN -> null
     assert values["employees"] == 1200.0
     assert values["industry"] == "Software"
     assert values["free_mail"] == 1.0
@@ -94,7 +94,9 @@ def test_limits_and_all_zero() -> None:
     zero = top_reasons(np.zeros((2, len(NAMES))), X, NAMES, INFO)
     assert zero == ["[]", "[]"]
     many = top_reasons(CONTRIB, X, NAMES, INFO, n_positive=50, n_negative=50)
-    assert len(_strict_loads(many[0])) == 5  # every non-zero contribution, once
+    assert len(_strict_loads(many[0])) == 4  # every non-zero contribution, once (but the unknown that raises it)
+    strict = top_reasons(CONTRIB, X, NAMES, INFO, n_positive=50, n_negative=50, min_contribution=0.35)
+    assert [r["feature"] for r in _strict_loads(strict[0])] == ["industry", "employees", "free_mail"]
 
 
 def test_group_sums() -> None:
@@ -261,3 +263,84 @@ def test_reasons_of_a_feature_table_without_the_email_service_column(built) -> N
     contrib = _contrib(names, 3, {(0, "free_mail"): -0.4})
     reasons = top_reasons(contrib, X.drop(columns=["email_service"]), names, info)
     assert _strict_loads(reasons[0])[0]["label"] == "Free-mail address"
+
+
+# --- issue 13: the wording follows the sign, absences and contradictions are dropped -------------------
+from features.metadata import format_number, humanise, humanise_code, with_labels  # noqa: E402
+from models.explain import LOWERS, ReasonPlan  # noqa: E402
+from pipeline.config import LabelConfig  # noqa: E402
+
+ICP_NAMES = ["industry", "icp_industry", "seniority", "department", "lead_source", "invalid_phone", "ratio"]
+ICP_INFO = {
+    "industry": FeatureInfo("industry", "fit", "Industry: {value}", "categorical", source="industry", part="value",
+                            describer="category"),
+    "icp_industry": FeatureInfo("icp_industry", "fit", "Industry in the ICP", "flag", source="industry", part="icp",
+                                describer="category"),
+    "seniority": FeatureInfo("seniority", "fit", "Seniority: {value}", "categorical", source="job_title",
+                             part="seniority", describer="title", display={"head_of": "head of"}),
+    "department": FeatureInfo("department", "fit", "Department: {value}", "categorical", source="job_title",
+                              part="department", describer="title"),
+    "lead_source": FeatureInfo("lead_source", "fit", "Lead source: {value}", "categorical"),
+    "invalid_phone": FeatureInfo("invalid_phone", "quality", "Invalid phone number", "flag",
+                                 negated="No invalid phone number", bad_news=True),
+    "ratio": FeatureInfo("ratio", "fit", "Ratio: {value}"),
+}
+ICP_X = pd.DataFrame({
+    "lead_id": ["in+", "in-", "out+", "out-"],
+    "industry": ["Software", "Software", "Retail", "Retail"],
+    "icp_industry": [1.0, 1.0, 0.0, 0.0],
+    "seniority": ["head_of"] * 4,
+    "department": ["sales"] * 4,
+    "lead_source": ["purchased_list"] * 4,
+    "invalid_phone": [1.0, 1.0, 0.0, 0.0],
+    "ratio": [0.05, 0.05, 0.05, 0.05],
+})
+SIGN = np.array([1.0, -1.0, 1.0, -1.0])[:, None]
+
+
+def _reasons(contrib: np.ndarray, info=ICP_INFO, **kw) -> list[list[dict]]:
+    return [_strict_loads(t) for t in top_reasons(contrib, ICP_X, ICP_NAMES, info, n_positive=5, n_negative=5, **kw)]
+
+
+def test_icp_remark_follows_the_sign() -> None:
+    contrib = np.zeros((4, len(ICP_NAMES)))
+    contrib[:, 0], contrib[:, 1] = 0.5 * SIGN[:, 0], 0.2 * SIGN[:, 0]
+    labels = [[r["label"] for r in rs if r["feature"] == "industry"][0] for rs in _reasons(contrib)]
+    assert labels == ["Industry: Software (ideal customer profile)", "Industry: Software",  # match lowering: no remark
+                      "Industry: Retail", "Industry: Retail (outside the ideal customer profile)"]
+
+
+def test_titles_codes_numbers_and_bad_news_read_right() -> None:
+    contrib = np.tile([0.0, 0.0, 0.4, 0.1, 0.3, 0.2, 0.25], (4, 1)) * SIGN
+    by_lead = [{r["feature"]: r["label"] for r in rs} for rs in _reasons(contrib)]
+    assert by_lead[0]["job_title"] == "Job title: head of sales"  # not "head of in sales"
+    assert by_lead[0]["lead_source"] == "Lead source: Purchased list"  # the code as words
+    assert by_lead[0]["ratio"] == "Ratio: 0.05"  # not "0"
+    # a quality problem reads only as a reason that lowers the score, and only when it is there
+    assert "invalid_phone" not in by_lead[0] and by_lead[1]["invalid_phone"] == "Invalid phone number"
+    assert "invalid_phone" not in by_lead[2] and "invalid_phone" not in by_lead[3]
+
+
+def test_minimum_contribution_and_flat_texts() -> None:
+    contrib = np.tile([0.0, 0.0, 0.4, 0.1, 0.3, 0.2, 0.02], (4, 1)) * SIGN
+    plan = ReasonPlan.build(ICP_NAMES, ICP_INFO)
+    json_texts, flat = plan.reasons_and_texts(contrib, contrib @ plan.matrix, ICP_X, 3, 2, min_contribution=0.05, n_texts=3)
+    first = _strict_loads(json_texts[1])
+    assert all(abs(r["contribution"]) >= 0.05 for rs in json_texts for r in _strict_loads(rs))
+    assert "ratio" not in {r["feature"] for r in first}  # 0.02 < min_contribution
+    # reason_1..3: the same reasons in the same order; the ones that lower the score say so
+    assert len(first) == 2 and list(flat[1]) == [r["label"] + LOWERS for r in first] + [""]
+    assert list(flat[0][:2]) == [r["label"] for r in _strict_loads(json_texts[0])[:2]]
+
+
+def test_labels_config_and_humanising() -> None:
+    assert humanise("PageValues") == "Page values" and humanise("TotalVisits") == "Total visits"
+    assert humanise("lead_source") == "Lead source" and humanise("ICP_score") == "ICP score"
+    assert humanise_code("purchased_list") == "Purchased list" and humanise_code("10-49") == "10-49"
+    assert format_number(270.8) == "271" and format_number(12345.0) == "12,345" and format_number(0.05) == "0.05"
+    info = {**ICP_INFO, "PageValues": FeatureInfo("PageValues", "fit", "Page values: {value}")}
+    labelled = with_labels(info, {"lead_source": LabelConfig(name="Source", values={"purchased_list": "Bought list"}),
+                                  "PageValues": LabelConfig(name="Value of pages viewed")})
+    assert labelled["lead_source"].describe("purchased_list") == "Source: Bought list"
+    assert labelled["PageValues"].describe(270.8) == "Value of pages viewed: 271"  # no decimals from 100 up
+    assert labelled["industry"] is info["industry"]

@@ -69,3 +69,28 @@ def test_find_table_prefers_parquet_and_reports_missing(tmp_path):
 def test_write_into_missing_folder_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="does not exist"):
         write_table(pd.DataFrame({"a": [1]}), tmp_path / "nope" / "out.parquet")
+
+
+def test_duplicate_column_names_are_an_error_naming_file_and_column(tmp_path) -> None:
+    """Issue 13: pandas would read a repeated CSV header as 'email.1' and score silently."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pipeline.errors import InputError
+    from pipeline.io import count_rows, iter_table, read_table
+
+    csv_path = tmp_path / "leads.csv"
+    csv_path.write_text("lead_id,email,country,email\nL1,a@b.com,DE,c@d.com\n")
+    parquet_path = tmp_path / "leads.parquet"
+    pq.write_table(pa.table([["L1"], ["a"], ["b"]], names=["lead_id", "email", "email"]), parquet_path)
+    for path in (csv_path, parquet_path):
+        for read in (lambda p: read_table(p), lambda p: list(iter_table(p))):
+            with pytest.raises(InputError, match=r"leads\.(csv|parquet): column 'email' appears twice in the header "
+                                                 r"\(columns 2 and (3|4)\)"):
+                read(path)
+    # the chunk sizing look at a file is also where a missing file or a folder is reported
+    with pytest.raises(InputError, match="nope.csv: file not found"):
+        count_rows(tmp_path / "nope.csv")
+    (tmp_path / "dir.csv").mkdir()
+    with pytest.raises(InputError, match="dir.csv: is a directory"):
+        count_rows(tmp_path / "dir.csv")
