@@ -19,7 +19,7 @@ import pandas as pd
 from features.quality import company_email_domain
 from features.titles import parse_titles
 from models.grades import GRADES
-from models.reasons import explode_reasons
+from models.reasons import explode_reasons, join_slots
 
 ROLES = ("decision_maker", "champion", "user")
 ROLE_OF_SENIORITY = {  # features.titles seniority -> buying role
@@ -162,29 +162,35 @@ def account_grades(p_any: np.ndarray, shares: Mapping[str, float] | None = None,
 
 
 def _account_reasons(reasons: pd.Series, codes: np.ndarray, n_accounts: int) -> np.ndarray:
-    """Per account, a JSON list of its strongest positive reasons merged by label across its leads."""
+    """Per account, a JSON list of its strongest positive reasons merged by label across its leads
+    (integer codes throughout: the account and the label's category code)."""
     long = explode_reasons(reasons)
-    long = long.loc[long["contribution"] > 0]
-    out = np.full(n_accounts, "[]", dtype=object)
+    long = long.loc[(long["contribution"] > 0).to_numpy() & (long["label"].cat.codes >= 0).to_numpy()]
     if long.empty:
-        return out
-    long = long.assign(code=codes[long["row"].to_numpy()])
-    merged = (long.groupby(["code", "label"], sort=False)
-              .agg(feature=("feature", "first"), contribution=("contribution", "sum"), leads=("row", "nunique"))
-              .reset_index()
+        return np.full(n_accounts, "[]", dtype=object)
+    labels, features = long["label"].cat, long["feature"].cat
+    merged = (pd.DataFrame({"code": codes[long["row"].to_numpy()], "label": labels.codes.to_numpy(),
+                            "feature": features.codes.to_numpy(), "contribution": long["contribution"].to_numpy()})
+              .groupby(["code", "label"], sort=False)
+              .agg(feature=("feature", "max"), contribution=("contribution", "sum"), leads=("contribution", "size"))
+              .reset_index()  # sorted categories: label codes order labels alphabetically for ties
               .sort_values(["code", "contribution", "label"], ascending=[True, False, True], kind="stable"))
-    merged = merged.loc[merged.groupby("code").cumcount() < TOP_ACCOUNT_REASONS]
-    # JSON-encode each distinct feature and label once, then join strings per account (no json.dumps per row)
-    piece = ('{"feature": ' + _json_texts(merged["feature"]) + ', "label": ' + _json_texts(merged["label"])
-             + ', "contribution": ' + merged["contribution"].round(4).astype(str)
-             + ', "leads": ' + merged["leads"].astype(str) + "}")
-    joined = piece.groupby(merged["code"].to_numpy(), sort=False).agg(", ".join)
-    out[joined.index.to_numpy()] = ("[" + joined + "]").to_numpy()
-    return out
+    merged = merged.assign(slot=merged.groupby("code").cumcount().to_numpy())
+    merged = merged.loc[merged["slot"] < TOP_ACCOUNT_REASONS]
+    feature_json, label_json = _json_texts(features.categories), _json_texts(labels.categories)
+    piece = ('{"feature": ' + _gather(feature_json, merged["feature"]) + ', "label": ' + label_json[merged["label"].to_numpy()]
+             + ', "contribution": ' + merged["contribution"].round(4).astype(str).to_numpy(dtype=object)
+             + ', "leads": ' + merged["leads"].astype(str).to_numpy(dtype=object) + "}")
+    joined = join_slots(piece, merged["code"].to_numpy(), merged["slot"].to_numpy(), n_accounts, ", ")
+    return "[" + joined + "]"
 
 
-def _json_texts(values: pd.Series) -> pd.Series:
-    """json.dumps of each distinct text once, mapped back."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    encoded = np.array([json.dumps(None if pd.isna(u) else str(u), ensure_ascii=False) for u in uniques], dtype=object)
-    return pd.Series(encoded[codes], index=values.index, dtype=object)
+def _gather(texts: np.ndarray, codes: pd.Series) -> np.ndarray:
+    """texts[code], 'null' for a missing category (-1)."""
+    codes = codes.to_numpy()
+    return np.where(codes >= 0, texts[np.maximum(codes, 0)], "null").astype(object)
+
+
+def _json_texts(words: pd.Index) -> np.ndarray:
+    """json.dumps of each category once (categories are the distinct texts, not the rows)."""
+    return np.array([json.dumps(str(w), ensure_ascii=False) for w in words], dtype=object)

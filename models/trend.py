@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from models.reasons import explode_reasons
+from models.reasons import explode_reasons, join_slots
 
 TRENDS = ("improving", "steady", "declining", "not enough history")
 STEADY_BAND = 5.0  # score points: a change smaller than this in size is steady
@@ -78,30 +78,41 @@ def why_changed(current_reasons: pd.Series, previous_reasons: pd.Series, top: in
     "no longer: " when the reason left the list. Contributions are in log-odds."""
     n = len(current_reasons)
     rows = np.ones(n, dtype=bool) if changed is None else np.asarray(changed, dtype=bool)
-    out = np.full(n, "", dtype=object)
-    if not rows.any():
-        return pd.Series(out, index=current_reasons.index, dtype=object)
     picked = np.flatnonzero(rows)
-    now = explode_reasons(pd.Series(np.asarray(current_reasons, dtype=object)[picked]))
-    before = explode_reasons(pd.Series(np.asarray(previous_reasons, dtype=object)[picked]))
-    both = now.merge(before, on=["row", key], how="outer", suffixes=("", "_before"))
-    both["delta"] = both["contribution"].fillna(0.0) - both["contribution_before"].fillna(0.0)
-    label = both["label"] if key == "label" else both["label"].fillna(both["label_before"])
-    gone = both["contribution"].isna()
-    both["text"] = np.where(gone, "no longer: ", "") + label.astype(str)
+    m = len(picked)
+    out = np.full(n, "", dtype=object)
+    if m == 0:
+        return pd.Series(out, index=current_reasons.index, dtype=object)
+    # both scorings in one parse, so that their features and labels share one set of category codes
+    texts = np.concatenate([np.asarray(current_reasons, dtype=object)[picked], np.asarray(previous_reasons, dtype=object)[picked]])
+    long = explode_reasons(pd.Series(texts, dtype=object))
+    now = (long["row"] < m).to_numpy()
+    lead = long["row"].to_numpy() % m
+    keys, labels = long[key].cat, long["label"].cat
+    pair, pairs = pd.factorize(lead * (len(keys.categories) + 1) + keys.codes.to_numpy() + 1)
+    contribution = long["contribution"].to_numpy()
+    delta = (np.bincount(pair[now], weights=contribution[now], minlength=len(pairs))
+             - np.bincount(pair[~now], weights=contribution[~now], minlength=len(pairs)))
+    gone = np.bincount(pair[now], minlength=len(pairs)) == 0
+    label = np.full(len(pairs), -1, dtype=np.int64)  # the current label, else the previous one
+    label[pair[~now]] = labels.codes.to_numpy()[~now]
+    label[pair[now]] = labels.codes.to_numpy()[now]
+    pair_lead = pairs // (len(keys.categories) + 1)
     if direction is not None:
-        sign = np.sign(np.asarray(direction, dtype=float)[picked])[both["row"].to_numpy()]
-        sign = np.where(np.isnan(sign) | (sign == 0), 0.0, sign)
-        strength = np.where(sign == 0, both["delta"].abs(), both["delta"] * sign)
+        sign = np.nan_to_num(np.sign(np.asarray(direction, dtype=float)[picked]))[pair_lead]
+        strength = np.where(sign == 0, np.abs(delta), delta * sign)
     else:
-        strength = both["delta"].abs().to_numpy()
-    both["strength"] = strength
-    both = both.loc[(both["strength"] > 0) & (both["delta"].abs() >= 0.5e-2)]
-    both = both.sort_values(["row", "strength", "text"], ascending=[True, False, True], kind="stable")
-    both = both.loc[both.groupby("row").cumcount() < top]
-    pieces = both["text"] + " (" + _signed(both["delta"]) + ")"
-    joined = pieces.groupby(both["row"].to_numpy(), sort=False).agg("; ".join)
-    out[picked[joined.index.to_numpy()]] = joined.to_numpy()
+        strength = np.abs(delta)
+    moved = pd.DataFrame({"lead": pair_lead, "strength": strength, "delta": delta, "label": label, "gone": gone})
+    moved = moved.loc[(moved["strength"] > 0) & (moved["delta"].abs() >= 0.5e-2)]
+    moved = moved.sort_values(["lead", "strength", "label"], ascending=[True, False, True], kind="stable")
+    moved = moved.assign(slot=moved.groupby("lead").cumcount().to_numpy())
+    moved = moved.loc[moved["slot"] < top]
+    words = np.append(np.asarray(labels.categories, dtype=object), "")  # code -1 (no label) -> ""
+    text = (np.where(moved["gone"], "no longer: ", "").astype(object) + words[moved["label"].to_numpy()]
+            + " (" + _signed(moved["delta"]).to_numpy(dtype=object) + ")")
+    joined = join_slots(text, moved["lead"].to_numpy(), moved["slot"].to_numpy(), m, "; ")
+    out[picked] = joined
     return pd.Series(out, index=current_reasons.index, dtype=object)
 
 
