@@ -27,9 +27,10 @@ def test_free_mail_disposable_and_invalid_leads_get_no_account() -> None:
 
 
 def test_account_column_wins_and_blanks_are_no_account() -> None:
-    leads = pd.DataFrame({"email": ["a@acme.com", "b@gmail.com", "c@acme.com"], "crm_account": [" 001A", "001A", "  "]})
+    leads = pd.DataFrame({"email": ["a@acme.com", "b@gmail.com", "c@acme.com", "d@acme.com"],
+                          "crm_account": [" 001A", "001A", "  ", None]})
     key = account_key(leads, "crm_account")
-    assert key.tolist()[:2] == ["001A", "001A"] and pd.isna(key.iloc[2])
+    assert key.tolist()[:2] == ["001A", "001A"] and key.iloc[2:].isna().all()
     with pytest.raises(ValueError, match="'nope'"):
         account_key(leads, "nope")
 
@@ -92,3 +93,20 @@ def test_grades_by_shares_and_by_cutoffs() -> None:
 def test_keys_must_align_with_scores() -> None:
     with pytest.raises(ValueError, match="3 account keys for 1"):
         roll_up(scores([("a", 0.1, 1, 0.0, "[]")]), pd.Series(["k", "k", "k"]))
+
+
+def test_roll_up_of_chunks_holding_whole_accounts_equals_the_whole_once_regraded() -> None:
+    """predict scores in chunks: with each account inside one chunk (chunks keyed by account), the chunks'
+    account rows concatenated and graded again over all accounts equal the roll-up of the whole batch."""
+    rng = np.random.default_rng(3)
+    n = 400
+    frame = scores([(f"l{i}", float(p), int(p * 100), 0.1, reasons(("f", f"R{i % 7}", 0.1 + i % 3)))
+                    for i, p in enumerate(rng.random(n) * 0.4)])
+    keys = pd.Series(rng.choice([f"co{j}.com" for j in range(60)], n))
+    whole = roll_up(frame, keys)
+    first = keys.str[2:4].str.strip(".").astype(int).to_numpy() % 2 == 0  # co0.com ... by account, not by lead
+    parts = [roll_up(frame.loc[m].reset_index(drop=True), keys[m].reset_index(drop=True)) for m in (first, ~first)]
+    joined = pd.concat(parts, ignore_index=True)
+    joined["account_grade"] = account_grades(joined["p_any"].to_numpy())
+    joined = joined.sort_values(["p_any", "best_score", "account"], ascending=[False, False, True]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(joined, whole)
