@@ -164,13 +164,29 @@ def email_service(emails: pd.Series, disposable: frozenset[str] | None = None) -
     listed throw-away service, or a one-letter typo of a free-mail domain), else missing. It names the
     provider in reasons ("Free-mail address (gmail.com)"); a company's own domain, and anything of the local
     part, never appears."""
+    domain, valid, public = _domain_kind(emails, disposable)
+    return domain.where(valid & public).astype("str")
+
+
+def company_email_domain(emails: pd.Series, disposable: frozenset[str] | None = None) -> pd.Series:
+    """The lower-cased domain of a well-formed address that is NOT a public mail service (email_service's
+    complement), else missing: the company a lead writes from, which groups colleagues into an account.
+    A gmail, throw-away or mistyped-free-mail address says nothing about the employer, so it has none."""
+    domain, valid, public = _domain_kind(emails, disposable)
+    throwaway = disposable_mask(domain, disposable)  # also the services only named like one (tempmail.xyz)
+    return domain.where(valid & ~public & ~throwaway).astype("str")
+
+
+def _domain_kind(emails: pd.Series, disposable: frozenset[str] | None) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """(domain, well-formed, public mail service) per address: free-mail, a listed throw-away service, or a
+    one-letter typo of a free-mail domain."""
     email = emails.astype("string")
     _, domain = email_parts(email)
     valid = _arrow_match(email.str.strip(), EMAIL_RE.pattern)
     listed = disposable if disposable is not None else disposable_domains()
     public = (domain.isin(FREE_MAIL).fillna(False).to_numpy(dtype=bool)
               | domain.isin(listed).fillna(False).to_numpy(dtype=bool) | typo_of_free_mail_mask(domain))
-    return domain.where(valid & public).astype("str")
+    return domain, valid, public
 
 
 def email_parts(emails: pd.Series) -> tuple[pd.Series, pd.Series]:
