@@ -38,6 +38,7 @@ def test_short_history_trains_and_backtests_with_the_default_config(short_world:
     assert summary["rows"]["train"]["rows"] > 0
     assert pd.Timestamp(parts["val"]["from"]) - pd.Timestamp(parts["train"]["to"]) <= pd.Timedelta(days=14)
     assert summary["models"]["lightgbm"]["roc_auc"] > 0.7
+    _check_refit_version(env["MLFLOW_TRACKING_URI"], summary["version"])
     end = pd.read_parquet(short_world / "leads.parquet")["created_at"].max()
     at = (end - pd.DateOffset(months=4)).normalize()
     bt = run_cli("backtest", "--at", str(at.date()), "--data", str(short_world), "--json", "--config", default,
@@ -49,36 +50,25 @@ def test_short_history_trains_and_backtests_with_the_default_config(short_world:
     assert result["models"]["lightgbm"]["roc_auc"] > 0.7 and result["models"]["logreg"]["roc_auc"] > 0.7
 
 
-def test_the_registered_version_is_the_refit_and_names_the_evaluated_model(short_world: Path,
-                                                                           tmp_path: Path) -> None:
-    from mlflow.tracking import MlflowClient
+def _check_refit_version(uri: str, number: str) -> None:
+    """The registered version is the refit (final_model), tagged with the evaluated model's URI."""
     import mlflow
+    from mlflow.tracking import MlflowClient
 
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    config = write_config(tmp_path)
-    result = run_cli("train", "--data", str(short_world), "--json", "--config", str(config), cwd=tmp_path,
-                     env={"MLFLOW_TRACKING_URI": uri})
-    assert result.code == 0, result.stderr
     previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
     mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)  # an earlier test may have pointed the registry elsewhere
+    mlflow.set_registry_uri(uri)  # an earlier test may have pointed the process-global registry elsewhere
     try:
-        _check_refit_version(MlflowClient(tracking_uri=uri, registry_uri=uri), result.json()["version"])
+        version = MlflowClient(tracking_uri=uri, registry_uri=uri).get_model_version("lead-scorer", number)
+        assert version.tags["refit"] == "true"
+        assert version.tags["evaluated_model_uri"] != version.source
+        final = mlflow.pyfunc.load_model(f"models:/lead-scorer/{version.version}").unwrap_python_model().scorer
+        evaluated = mlflow.pyfunc.load_model(version.tags["evaluated_model_uri"]).unwrap_python_model().scorer
+        assert final.model.params()["refit"] is True and final.model.refit_rows > 0
+        assert "refit" not in evaluated.model.params()
     finally:
         mlflow.set_tracking_uri(previous[0])
         mlflow.set_registry_uri(previous[1])
-
-
-def _check_refit_version(client: "object", number: str) -> None:
-    import mlflow
-
-    version = client.get_model_version("lead-scorer", number)
-    assert version.tags["refit"] == "true"
-    assert version.tags["evaluated_model_uri"] != version.source
-    final = mlflow.pyfunc.load_model(f"models:/lead-scorer/{version.version}").unwrap_python_model().scorer
-    evaluated = mlflow.pyfunc.load_model(version.tags["evaluated_model_uri"]).unwrap_python_model().scorer
-    assert final.model.params()["refit"] is True and final.model.refit_rows > 0
-    assert "refit" not in evaluated.model.params()
 
 
 def _static_export(n: int, seed: int) -> pd.DataFrame:
@@ -138,32 +128,36 @@ def test_ambiguous_dates_are_refused_and_date_format_reads_them(tmp_path: Path) 
     refused = run_cli("train", "--data", str(tmp_path / "export.csv"), "--config", str(config), cwd=tmp_path, env=env)
     assert refused.code == 2 and "Traceback" not in refused.stderr
     assert "read both day-first and month-first" in refused.stderr and "data.date_format" in refused.stderr
+    from pipeline.config import load_config
+    from pipeline.data import load_training_inputs
+
     cfg = yaml.safe_load(config.read_text())
     cfg["data"]["date_format"] = "%d/%m/%Y"
     config.write_text(yaml.safe_dump(cfg))
-    ok = run_cli("train", "--data", str(tmp_path / "export.csv"), "--config", str(config), "--quiet", cwd=tmp_path, env=env)
-    assert ok.code == 0, ok.stderr
+    leads = load_training_inputs(load_config(config), tmp_path / "export.csv").leads
+    assert set(leads["created_at"].dt.strftime("%Y-%m-%d")) == {"2018-04-03", "2018-03-04"}
 
 
-def test_outcomes_recorded_late_are_noticed_and_earlier_snapshots_dropped(world: Path, tmp_path: Path) -> None:
+def test_outcomes_recorded_late_are_noticed_and_earlier_snapshots_dropped(world: Path, tmp_path: Path,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
     """A CRM that recorded conversions only from its eighth month on: earlier label windows are all 'not
     converted', so the snapshots whose whole window ends before the first recorded conversion are not used."""
-    import shutil
+    from pipeline.config import load_config
+    from pipeline.data import load_training_inputs
+    from pipeline.examples import build_examples
+    from pipeline.readiness import assess
 
-    data = tmp_path / "late"
-    shutil.copytree(world, data)
-    outcomes = pd.read_parquet(data / "outcomes.parquet")
-    start = pd.read_parquet(data / "leads.parquet")["created_at"].min()
-    outcomes.loc[outcomes["converted_at"] < start.normalize() + pd.Timedelta(days=240), "converted_at"] = pd.NaT
-    outcomes.to_parquet(data / "outcomes.parquet")
-    config = write_config(tmp_path)
-    result = run_cli("train", "--data", str(data), "--json", "--config", str(config), cwd=tmp_path,
-                     env={"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"})
-    assert result.code == 0, result.stderr
-    readiness = result.json()["readiness"]
-    first = outcomes["converted_at"].min()
+    cfg = load_config(write_config(tmp_path))
+    inputs = load_training_inputs(cfg, world)
+    start = inputs.leads["created_at"].min()
+    late = inputs.outcomes["converted_at"] < start.normalize() + pd.Timedelta(days=240)
+    inputs.outcomes.loc[late, "converted_at"] = pd.NaT
+    first = inputs.outcomes["converted_at"].min()
+    with caplog.at_level("WARNING", logger="leadscore"):
+        examples = build_examples(cfg, inputs, None)
+    readiness = assess(cfg, inputs, examples)
     assert readiness["verdict"] == "usable with caution"
     assert any(f"no conversion recorded before {first.date()}" in note for note in readiness["notes"])
     train_from = pd.Timestamp(readiness["parts"]["train"]["from"])
     assert first - pd.Timedelta(days=97) <= train_from and train_from + pd.Timedelta(days=90) > first
-    assert result.stderr.count("no conversion is recorded before") == 1
+    assert sum("no conversion is recorded before" in r.getMessage() for r in caplog.records) == 1
