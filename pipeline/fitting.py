@@ -163,12 +163,13 @@ def search_lightgbm(cfg: Config, template: LightGBMModel, examples: Examples,
     X_va, y_va = examples.rows("val")
     best, best_auc = None, -1.0
     trials = sample_params(template.lgb_params, cfg.models.lightgbm.search_budget, cfg.training.seed)
+    weights = examples.train_weights()  # the same for every trial
     for i, params in enumerate(trials):
         start = time.perf_counter()
         with mlflow.start_run(run_name=f"lightgbm-trial-{i}", nested=True):
             model = copy.deepcopy(template)
             model.lgb_params = params
-            model.fit(X_tr[names], y_tr, X_va[names], y_va, sample_weight=examples.train_weights())
+            model.fit(X_tr[names], y_tr, X_va[names], y_va, sample_weight=weights)
             auc = float(roc_auc_score(y_va, model.margin(X_va[names])))
             mlflow.log_params(model.params())
             mlflow.log_metric("val_roc_auc", auc)
