@@ -9,7 +9,7 @@ and holding the result. Timings exclude the Python start-up and imports.
 
 Contenders
 * builder     LeadFeatureBuilder.fit + transform: profile, title, quality, ICP, BANT and engagement features
-              and junk_flag for every lead (what `leadscore features` computes). Loading = pipeline.io.read_table.
+              and junk_flag for every lead (what `leadscore features` computes). Loading = pipeline.inputs.io.read_table.
 * engagement  EngagementFeatures.fit + transform alone, then a second transform of the same frame ("warm":
               the cached EventIndex, e.g. another half-life in training).
 * polars      the same engagement features as a polars lazy query: one group_by(lead) with conditional
@@ -84,8 +84,8 @@ def run_builder(data: Path, as_of, sample):  # noqa: ANN001, ANN201
     import pandas as pd
 
     from pipeline.config import Config
-    from pipeline.examples import make_builder
-    from pipeline.io import read_table
+    from pipeline.inputs.examples import make_builder
+    from pipeline.inputs.io import read_table
 
     t0 = time.perf_counter()
     leads = read_table(data / "leads.parquet")
@@ -107,7 +107,7 @@ def run_engagement(data: Path, as_of, sample):  # noqa: ANN001, ANN201
     import pandas as pd
 
     from features.engagement import EngagementFeatures
-    from pipeline.io import read_table
+    from pipeline.inputs.io import read_table
 
     t0 = time.perf_counter()
     leads = read_table(data / "leads.parquet")[["lead_id"]]
@@ -313,7 +313,7 @@ def run_pandas(data: Path, as_of, sample):  # noqa: ANN001, ANN201
     import numpy as np
     import pandas as pd
 
-    from pipeline.io import read_table
+    from pipeline.inputs.io import read_table
 
     t0 = time.perf_counter()
     leads = read_table(data / "leads.parquet")[["lead_id"]]

@@ -29,7 +29,7 @@ import pandas as pd  # noqa: E402
 
 from features.quality import WEAK_SIGNALS, burst_size  # noqa: E402
 from pipeline.config import Config  # noqa: E402
-from pipeline.examples import make_builder  # noqa: E402
+from pipeline.inputs.examples import make_builder  # noqa: E402
 
 
 def load_world(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:

@@ -40,8 +40,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from pipeline.config import Config, load_config  # noqa: E402
-from pipeline.data import load_training_inputs  # noqa: E402
-from pipeline.examples import build_examples  # noqa: E402
+from pipeline.inputs.data import load_training_inputs  # noqa: E402
+from pipeline.inputs.examples import build_examples  # noqa: E402
 from pipeline.fitting import examples_for, fit_model, make_models  # noqa: E402
 
 

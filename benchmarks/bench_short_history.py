@@ -24,11 +24,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from features.snapshots import open_lead_snapshots
-from pipeline.backtest import run_backtest
+from pipeline.stages.backtest import run_backtest
 from pipeline.config import load_config
-from pipeline.data import load_training_inputs
-from pipeline.generate import run_generate
-from pipeline.train import run_train
+from pipeline.inputs.data import load_training_inputs
+from pipeline.stages.generate import run_generate
+from pipeline.stages.train import run_train
 
 NOT_PROFILE = {"lead_id", "created_at", "email", "first_name", "last_name", "phone", "company", "status", "owner"}
 

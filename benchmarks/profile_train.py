@@ -1,6 +1,6 @@
 """Where `leadscore train` spends time and memory, per stage (issue 4, 1M-lead training).
 
-Runs the real `pipeline.train.run_train` in-process with a reporter that records, for every step it
+Runs the real `pipeline.stages.train.run_train` in-process with a reporter that records, for every step it
 announces, the wall time and the peak resident memory (sampled every 0.2 s), plus the size of the
 feature table. Usage:
 
@@ -17,10 +17,10 @@ import threading
 import time
 from pathlib import Path
 
-from pipeline import examples as examples_mod
+from pipeline.inputs import examples as examples_mod
 from pipeline.config import load_config
 from pipeline.console import Reporter
-from pipeline.train import run_train
+from pipeline.stages.train import run_train
 
 
 def load_average() -> str:

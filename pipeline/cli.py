@@ -146,7 +146,7 @@ def generate(
     config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
 ) -> None:
     """Generate the sample world: leads, events, outcomes and truth (Parquet)."""
-    from pipeline.generate import run_generate
+    from pipeline.stages.generate import run_generate
 
     _config(config)
     rows = run_generate(out, leads, seed, Reporter(quiet or as_json), days=days)
@@ -166,7 +166,7 @@ def features(
     config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
 ) -> None:
     """Write the lead-level feature table as of a date."""
-    from pipeline.featurize import run_features
+    from pipeline.stages.featurize import run_features
 
     cfg = _config(config)
     n = run_features(cfg, leads, events, _timestamp(as_of, "--as-of"), output, model_uri)
@@ -183,7 +183,7 @@ def train(
     config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
 ) -> None:
     """Train every configured model, evaluate, log to MLflow, register the best as challenger."""
-    from pipeline.train import run_train
+    from pipeline.stages.train import run_train
 
     cfg = _config(config)
     result = run_train(cfg, data, _timestamp(until, "--until"), cv, Reporter(quiet or as_json))
@@ -200,7 +200,7 @@ def retrain(
 ) -> None:
     """Scheduled job: train, then the promotion gate (champion moves only to a better model).
     Exit 0 when it promotes, keeps the champion or skips; 3 if another retrain holds the lock."""
-    from pipeline.retrain import run_retrain, summary_line
+    from pipeline.stages.retrain import run_retrain, summary_line
 
     summary = run_retrain(_config(config), data, force, Reporter(quiet or as_json))
     if not as_json:
@@ -216,7 +216,7 @@ def promote(
     config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
 ) -> None:
     """Make a registered version champion by hand (recorded like the gate's decisions)."""
-    from pipeline.promote import manual_promote
+    from pipeline.stages.promote import manual_promote
 
     record = manual_promote(_config(config), version, reason)
     if not as_json:
@@ -231,7 +231,7 @@ def rollback(
     config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
 ) -> None:
     """Move champion back to the version that held it before."""
-    from pipeline.promote import rollback as do_rollback
+    from pipeline.stages.promote import rollback as do_rollback
 
     record = do_rollback(_config(config), reason)
     if not as_json:
@@ -258,7 +258,7 @@ def predict(
     config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
 ) -> None:
     """Score leads: probability, 0-100 score, grade, fit / engagement scores and top reasons."""
-    from pipeline.predict import run_predict
+    from pipeline.stages.predict import run_predict
 
     cfg = _config(config)
     summary = run_predict(cfg, leads, events, output, _timestamp(as_of, "--as-of"), model_uri, Reporter(quiet or as_json),
@@ -277,7 +277,7 @@ def demo(
     """Generate, train, promote and predict on the sample world; print the hottest leads."""
     import time
 
-    from pipeline.demo import hottest_table, run_demo
+    from pipeline.stages.demo import hottest_table, run_demo
 
     cfg = _config(config)
     start = time.perf_counter()
@@ -305,7 +305,7 @@ def backtest(
     config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
 ) -> None:
     """Backtest every model (and the oracle) at a past date on what happened next."""
-    from pipeline.backtest import run_backtest
+    from pipeline.stages.backtest import run_backtest
 
     cfg = _config(config)
     result = run_backtest(cfg, _timestamp(at, "--at"), data, truth, Reporter(quiet or as_json))
@@ -322,7 +322,7 @@ def compare(
     config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
 ) -> None:
     """A table of the models of recent runs and their metrics."""
-    from pipeline.compare import run_compare
+    from pipeline.stages.compare import run_compare
 
     rows = run_compare(_config(config), last)
     if not as_json:
@@ -342,7 +342,7 @@ def points_suggest(
     config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
 ) -> None:
     """Derive a points table from historical close rates."""
-    from pipeline.suggest import run_suggest
+    from pipeline.stages.suggest import run_suggest
 
     summary = run_suggest(_config(config), output, data)
     log.info("Wrote %d rules to %s", summary["rules"], output)
@@ -352,7 +352,7 @@ def points_suggest(
 def _print_models(result: Any, quiet: bool) -> None:
     if quiet:
         return
-    from pipeline.demo import model_rows
+    from pipeline.stages.demo import model_rows
 
     _print_table("Models on the test period", model_rows(result))
 

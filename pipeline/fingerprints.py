@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from pipeline.data import Inputs
+from pipeline.inputs.data import Inputs
 
 PACKAGES = ("features", "models", "pipeline")
 

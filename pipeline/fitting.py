@@ -27,7 +27,7 @@ from models.splits import date_balance_weights
 from pipeline.config import Config
 from pipeline.console import Reporter
 from pipeline.errors import ConfigError
-from pipeline.examples import Examples, with_half_life
+from pipeline.inputs.examples import Examples, with_half_life
 
 log = logging.getLogger("leadscore")
 

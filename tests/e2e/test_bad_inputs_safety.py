@@ -39,7 +39,7 @@ import contextlib, os, sys, time
 
 hook = os.environ.get("KILL_HOOK", "")
 if hook == "write":
-    import pipeline.io as io
+    import pipeline.inputs.io as io
     real = io.atomic_file
 
     @contextlib.contextmanager
@@ -51,7 +51,7 @@ if hook == "write":
             time.sleep(120)
     io.atomic_file = parked
 elif hook == "promote":
-    import pipeline.promote as promote
+    import pipeline.stages.promote as promote
 
     def parked(*args, **kwargs):
         sys.stderr.write("{HOOK}\\n"); sys.stderr.flush()

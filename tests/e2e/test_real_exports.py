@@ -129,7 +129,7 @@ def test_ambiguous_dates_are_refused_and_date_format_reads_them(tmp_path: Path) 
     assert refused.code == 2 and "Traceback" not in refused.stderr
     assert "read both day-first and month-first" in refused.stderr and "data.date_format" in refused.stderr
     from pipeline.config import load_config
-    from pipeline.data import load_training_inputs
+    from pipeline.inputs.data import load_training_inputs
 
     cfg = yaml.safe_load(config.read_text())
     cfg["data"]["date_format"] = "%d/%m/%Y"
@@ -143,9 +143,9 @@ def test_outcomes_recorded_late_are_noticed_and_earlier_snapshots_dropped(world:
     """A CRM that recorded conversions only from its eighth month on: earlier label windows are all 'not
     converted', so the snapshots whose whole window ends before the first recorded conversion are not used."""
     from pipeline.config import load_config
-    from pipeline.data import load_training_inputs
-    from pipeline.examples import build_examples
-    from pipeline.readiness import assess
+    from pipeline.inputs.data import load_training_inputs
+    from pipeline.inputs.examples import build_examples
+    from pipeline.inputs.readiness import assess
 
     cfg = load_config(write_config(tmp_path))
     inputs = load_training_inputs(cfg, world)

@@ -21,8 +21,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from pipeline.config import load_config
-from pipeline.data import load_scoring_inputs
-from pipeline.featurize import as_of_cut
+from pipeline.inputs.data import load_scoring_inputs
+from pipeline.stages.featurize import as_of_cut
 from tests.conftest import REPO, run_cli
 
 AS_OF = "2026-05-01"

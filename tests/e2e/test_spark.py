@@ -20,7 +20,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from models.alerts import ALERT_COLUMNS
-from pipeline.io import leftover_temp_files
+from pipeline.inputs.io import leftover_temp_files
 from tests.conftest import run_cli, run_cli_many, write_config
 
 AS_OF = "2026-05-01"
@@ -273,8 +273,8 @@ def test_executor_messages_name_file_rows_and_merge_per_kind(caplog: pytest.LogC
     """Contract messages from a Spark batch: batch rows become file rows (Parquet) or example values (CSV),
     one warning kind from several batches is one line with the total, and a batch that reports twice
     (a retried task) counts once."""
-    from pipeline.chunks import stable_hash
-    from pipeline.spark import TaskReports, file_rows
+    from pipeline.inputs.chunks import stable_hash
+    from pipeline.spark.engine import TaskReports, file_rows
 
     text = "f.csv: column 'timestamp' has 2 values that are not ISO dates, rows 1, 3 ('x', 'y'); use YYYY-MM-DD"
     assert file_rows(text, np.array([40, 41, 42])) == text.replace("rows 1, 3", "rows 41, 43")
@@ -312,9 +312,9 @@ def test_bucket_counts_add_up_to_the_pandas_paths(trained, caplog: pytest.LogCap
     import mlflow.pyfunc
 
     from pipeline.config import load_config
-    from pipeline.drift import BatchDrift
-    from pipeline.predict import ChunkChecks, alert_thresholds
-    from pipeline.spark import BatchObserver, TaskReports, _report_bucket, lead_buckets
+    from pipeline.scoring.drift import BatchDrift
+    from pipeline.stages.predict import ChunkChecks, alert_thresholds
+    from pipeline.spark.engine import BatchObserver, TaskReports, _report_bucket, lead_buckets
     from tests.conftest import REPO
 
     before = mlflow.get_tracking_uri(), mlflow.get_registry_uri()

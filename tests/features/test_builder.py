@@ -163,7 +163,7 @@ def test_burst_of_a_free_mail_signup_is_junk_only_once_seen() -> None:
 
 def test_icp_and_bant_reach_the_builder_from_the_config() -> None:
     from pipeline.config import parse_config
-    from pipeline.examples import make_builder
+    from pipeline.inputs.examples import make_builder
 
     cfg = parse_config({"features": {"icp": {"industries": ["Retail"], "countries": []},
                                      "junk": {"bot_burst_events": 30}}})

@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 
 from pipeline.config import Config, parse_config
-from pipeline.contracts import parse_amounts, prepare_events, prepare_leads
-from pipeline.data import load_training_inputs
+from pipeline.inputs.contracts import parse_amounts, prepare_events, prepare_leads
+from pipeline.inputs.data import load_training_inputs
 from pipeline.errors import InputError, NotEnoughDataError
-from pipeline.io import atomic_file, check_output, leftover_temp_files, read_table, write_table
-from pipeline.predict import check_model_uri, known_categories
+from pipeline.inputs.io import atomic_file, check_output, leftover_temp_files, read_table, write_table
+from pipeline.stages.predict import check_model_uri, known_categories
 
 
 def leads(n: int = 10, **columns: object) -> pd.DataFrame:

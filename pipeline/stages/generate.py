@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.console import Reporter
-from pipeline.io import write_table
+from pipeline.inputs.io import write_table
 from pipeline.sampleworld import WorldSpec, simulate_world
 
 TABLES = ("leads", "events", "outcomes", "truth")

@@ -13,9 +13,9 @@ from mlflow.tracking import MlflowClient
 from models.metrics import evaluate
 from pipeline import tracking
 from pipeline.config import Config, PromotionConfig
-from pipeline.data import Inputs
+from pipeline.inputs.data import Inputs
 from pipeline.errors import LeadscoreError
-from pipeline.examples import Examples
+from pipeline.inputs.examples import Examples
 
 log = logging.getLogger("leadscore")
 

@@ -25,10 +25,10 @@ from pipeline.console import Reporter
 from models.alerts import ALERT_COLUMNS, Thresholds, crossings
 from models.scorer import OUTPUT_COLUMNS
 from models.drift import DriftResult
-from pipeline.chunks import chunked_inputs
-from pipeline.drift import BatchDrift, drift_metrics, warn_drift, write_drift_reports
+from pipeline.inputs.chunks import chunked_inputs
+from pipeline.scoring.drift import BatchDrift, drift_metrics, warn_drift, write_drift_reports
 from pipeline.errors import InputError, LeadscoreError
-from pipeline.io import TableWriter, check_output
+from pipeline.inputs.io import TableWriter, check_output
 
 log = logging.getLogger("leadscore")
 CHAMPION = "champion"
@@ -66,7 +66,7 @@ def run_predict(cfg: Config, leads: str, events: str | None, output: str | Path,
                 previous: str | None = None, engine: str = "pandas", outcomes: str | None = None) -> dict:
     """Score the leads and write OUTPUT atomically; returns the JSON summary (rows, grades, alerts...).
 
-    The inputs are streamed (`pipeline.chunks`): read and checked in batches, partitioned by lead into
+    The inputs are streamed (`pipeline.inputs.chunks`): read and checked in batches, partitioned by lead into
     chunks of `scoring.chunk_leads` leads, each scored with its own events, so peak memory follows the
     chunk size. Inputs of one chunk keep the file's row order; larger ones come out grouped by chunk
     (join on lead_id). All checks of the inputs run before the model is loaded.
@@ -74,7 +74,7 @@ def run_predict(cfg: Config, leads: str, events: str | None, output: str | Path,
     With `outcomes` (a file of lead_id, converted_at; default: the config's `scoring.outcomes`), leads
     that converted before as_of are not scored (nor alerted); the warning says how many."""
     if engine == "spark":
-        from pipeline.spark import run_predict_spark
+        from pipeline.spark.engine import run_predict_spark
 
         return run_predict_spark(cfg, leads, events, output, as_of, model_uri, reporter, workdir, previous=previous,
                                  outcomes=outcomes)

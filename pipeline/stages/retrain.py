@@ -17,11 +17,11 @@ from mlflow.tracking import MlflowClient
 from pipeline import tracking
 from pipeline.config import Config
 from pipeline.console import Reporter
-from pipeline.data import load_training_inputs
+from pipeline.inputs.data import load_training_inputs
 from pipeline.errors import LeadscoreError
-from pipeline.promote import gate
+from pipeline.stages.promote import gate
 from pipeline.fingerprints import code_fingerprint, data_fingerprint
-from pipeline.train import run_train
+from pipeline.stages.train import run_train
 
 
 

@@ -29,13 +29,13 @@ from models.scorer import LeadScorer
 from pipeline import tracking
 from pipeline.config import Config
 from pipeline.console import Reporter
-from pipeline.data import Inputs, load_training_inputs
-from pipeline.drift import fit_reference
-from pipeline.crossval import log_cross_validation
-from pipeline.examples import Examples, build_examples
+from pipeline.inputs.data import Inputs, load_training_inputs
+from pipeline.scoring.drift import fit_reference
+from pipeline.stages.crossval import log_cross_validation
+from pipeline.inputs.examples import Examples, build_examples
 from pipeline.fingerprints import code_fingerprint, data_fingerprint, file_digest
 from pipeline.fitting import Fit, examples_for, fit_all, refit_scorer
-from pipeline.readiness import assess, readiness_line
+from pipeline.inputs.readiness import assess, readiness_line
 
 log = logging.getLogger("leadscore")
 LOWER_IS_BETTER = ("log_loss", "brier", "ece")

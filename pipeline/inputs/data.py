@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.config import Config
-from pipeline.contracts import prepare_events, prepare_leads, prepare_outcomes
+from pipeline.inputs.contracts import prepare_events, prepare_leads, prepare_outcomes
 from pipeline.errors import InputError, NotEnoughDataError
-from pipeline.io import find_optional_table, find_table, read_table
+from pipeline.inputs.io import find_optional_table, find_table, read_table
 
 log = logging.getLogger("leadscore")
 

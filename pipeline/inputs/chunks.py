@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import DataConfig
-from pipeline.contracts import prepare_events, prepare_leads, rows_from
+from pipeline.inputs.contracts import prepare_events, prepare_leads, rows_from
 from pipeline.errors import InputError, example_rows
-from pipeline.io import count_rows, iter_table
+from pipeline.inputs.io import count_rows, iter_table
 
 log = logging.getLogger("leadscore")
 ROW = "__row__"  # the lead's 0-based data row in its file: restores file order inside a chunk
@@ -301,7 +301,7 @@ def warn_open_leads(path: object, converted: int, old: int, as_of: pd.Timestamp,
 
 def converted_before(cfg: DataConfig, path: Path, as_of: pd.Timestamp, batch_rows: int) -> np.ndarray:
     """Sorted id hashes of the leads an outcomes file (lead_id, converted_at) says converted before as_of."""
-    from pipeline.contracts import prepare_outcomes
+    from pipeline.inputs.contracts import prepare_outcomes
 
     hashes = []
     offset = 0

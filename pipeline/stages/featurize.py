@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.config import Config
-from pipeline.data import Inputs, load_scoring_inputs
+from pipeline.inputs.data import Inputs, load_scoring_inputs
 from pipeline.errors import InputError
-from pipeline.io import check_output, write_table
+from pipeline.inputs.io import check_output, write_table
 
 log = logging.getLogger("leadscore")
 
@@ -43,14 +43,14 @@ def run_features(cfg: Config, leads: str, events: str | None, as_of: pd.Timestam
                  model_uri: str | None = None, workdir: str | Path | None = None) -> int:
     check_output(output)
     if model_uri is not None:
-        from pipeline.predict import check_model_uri
+        from pipeline.stages.predict import check_model_uri
 
         check_model_uri(model_uri)
     inputs = as_of_cut(load_scoring_inputs(cfg, leads, events), as_of)
     if model_uri is not None:
         builder = model_builder(cfg, model_uri, workdir)
     else:
-        from pipeline.examples import make_builder  # sklearn: imported only once the inputs are known good
+        from pipeline.inputs.examples import make_builder  # sklearn: imported only once the inputs are known good
 
         builder = make_builder(cfg, use_events=inputs.events is not None).fit(inputs.leads, inputs.events)
     table = builder.transform(inputs.leads, inputs.events, as_of)
@@ -60,7 +60,7 @@ def run_features(cfg: Config, leads: str, events: str | None, as_of: pd.Timestam
 
 def model_builder(cfg: Config, model_uri: str, workdir: str | Path | None = None) -> object:
     """The fitted feature builder stored inside a registered scoring model."""
-    from pipeline.predict import load_model  # MLflow: imported only once the inputs are known good
+    from pipeline.stages.predict import load_model  # MLflow: imported only once the inputs are known good
 
     _, model, _ = load_model(cfg, model_uri, workdir)
     return model.unwrap_python_model().scorer.builder

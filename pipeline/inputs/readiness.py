@@ -1,6 +1,6 @@
 """The data readiness verdict shown before training: is there enough history and enough conversions for an
 honest model? "ready", "usable with caution" (trains, with the reasons to be careful), or "not enough data"
-(training refuses: `pipeline.examples` raises NotEnoughDataError with a message starting that way)."""
+(training refuses: `pipeline.inputs.examples` raises NotEnoughDataError with a message starting that way)."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import Config
-from pipeline.data import Inputs
-from pipeline.examples import PARTS, RECENT, Examples
+from pipeline.inputs.data import Inputs
+from pipeline.inputs.examples import PARTS, RECENT, Examples
 
 READY, CAUTION = "ready", "usable with caution"
 MIN_TRAIN_CONVERSIONS = 200  # below this the learnt weights are noisy (a few hundred distinct converters)

@@ -3,7 +3,7 @@
 Nothing about features or scores is implemented twice. The work is split so that each piece runs the
 pandas code the rest of leadscore runs:
 
-1. The leads file is read and checked on the driver with `pipeline.contracts.prepare_leads` (one row per
+1. The leads file is read and checked on the driver with `pipeline.inputs.contracts.prepare_leads` (one row per
    lead: it fits where a million leads fit). The events file is probed there too (readable, required
    columns, its first rows through `prepare_events`), so the common mistakes give the same one-line
    errors as the pandas path before Spark even starts.
@@ -17,18 +17,18 @@ pandas code the rest of leadscore runs:
    normalised e-mail (its lead id when it has none), because `duplicate_email` compares leads with the
    same address; events get their lead's bucket through a join, which also finds events of unknown leads.
    Each bucket also counts what the pandas path counts per chunk on the same feature table: event
-   types the model has no features for, unseen categories (`pipeline.predict.ChunkChecks`) and the
+   types the model has no features for, unseen categories (`pipeline.stages.predict.ChunkChecks`) and the
    features' drift bins (`models.drift.DriftAccumulator`; bin counts add up).
 4. Scores come from `mlflow.pyfunc.spark_udf` on the registered pyfunc (a struct result with the
    model's output columns), then Spark writes Parquet parts to a hidden folder beside OUTPUT, and the
    parts are streamed (pyarrow, one batch at a time) into one file that replaces OUTPUT atomically
-   (`pipeline.io.atomic_file`). The folder is removed whatever happens. Rows keep the leads file order.
+   (`pipeline.inputs.io.atomic_file`). The folder is removed whatever happens. Rows keep the leads file order.
 5. With `--previous`, the driver reads and checks the previous scores file batch by batch with the
-   pandas path's own reader (`pipeline.chunks._read_previous`: the same one-line errors) into a Parquet
+   pandas path's own reader (`pipeline.inputs.chunks._read_previous`: the same one-line errors) into a Parquet
    file in that folder; Spark joins it to the scores (the last row of a lead counts), and the driver
    writes `OUT.alerts.EXT` with `models.alerts.crossings` while it streams the scores into OUTPUT. It
    counts the score's drift bins there too, adds the buckets' feature counts, and writes the drift
-   reports, the batch run and the warnings with `pipeline.drift` and `pipeline.predict`, as that path does.
+   reports, the batch run and the warnings with `pipeline.scoring.drift` and `pipeline.stages.predict`, as that path does.
 
 What the executors report (warnings, counts, checks, drift bins) reaches the driver through one Spark
 accumulator, keyed by the unit of work (events batch, lead bucket): a task that Spark runs twice
@@ -102,8 +102,8 @@ def open_and_counted(cfg: Config, leads: pd.DataFrame, as_of: pd.Timestamp, outc
                      sources: dict[str, str]) -> tuple[pd.DataFrame, int, int]:
     """The default engine's open-leads rule on the driver's leads: without those converted before as_of
     (given outcomes), with the same warnings."""
-    from pipeline.chunks import converted_before, open_leads, warn_open_leads
-    from pipeline.predict import outcomes_file
+    from pipeline.inputs.chunks import converted_before, open_leads, warn_open_leads
+    from pipeline.stages.predict import outcomes_file
 
     outcomes = outcomes_file(cfg, outcomes)
     converted = converted_before(cfg.data, Path(outcomes), as_of, cfg.scoring.chunk_leads) if outcomes else None
@@ -123,12 +123,12 @@ def run_predict_spark(cfg: Config, leads: str, events: str | None, output: str |
     from contextlib import ExitStack
 
     from models.alerts import ALERT_COLUMNS
-    from pipeline.chunks import merged_warnings
-    from pipeline.data import load_scoring_inputs
-    from pipeline.drift import BatchDrift, warn_drift, write_drift_reports
-    from pipeline.featurize import as_of_cut
-    from pipeline.io import TableWriter, check_output
-    from pipeline.predict import (ChunkChecks, _log_batch, alert_thresholds, alerts_path, check_model_uri,
+    from pipeline.inputs.chunks import merged_warnings
+    from pipeline.inputs.data import load_scoring_inputs
+    from pipeline.scoring.drift import BatchDrift, warn_drift, write_drift_reports
+    from pipeline.stages.featurize import as_of_cut
+    from pipeline.inputs.io import TableWriter, check_output
+    from pipeline.stages.predict import (ChunkChecks, _log_batch, alert_thresholds, alerts_path, check_model_uri,
                                   default_model_uri, load_model)
 
     require_pyspark()
@@ -270,8 +270,8 @@ def probe_events(cfg: Config, path: str | Path) -> EventsProbe:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from pipeline.contracts import prepare_events
-    from pipeline.io import _check_readable, _one_line
+    from pipeline.inputs.contracts import prepare_events
+    from pipeline.inputs.io import _check_readable, _one_line
 
     path = Path(path)
     _check_readable(path)
@@ -296,10 +296,10 @@ def probe_events(cfg: Config, path: str | Path) -> EventsProbe:
 
 
 def _csv_head(path: Path) -> pd.DataFrame:
-    """The first rows of a CSV file, with the checks `pipeline.io.read_table` makes on the whole file."""
+    """The first rows of a CSV file, with the checks `pipeline.inputs.io.read_table` makes on the whole file."""
     import io
 
-    from pipeline.io import _bad_byte, _check_csv_head, _one_line
+    from pipeline.inputs.io import _bad_byte, _check_csv_head, _one_line
 
     _check_csv_head(path)
     with open(path, "rb") as handle:
@@ -376,8 +376,8 @@ def clean_events(raw: Any, lead_buckets: Any, cfg: DataConfig, source: str, ns_c
     def clean(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         from pyspark import TaskContext
 
-        from pipeline.chunks import stable_hash
-        from pipeline.contracts import prepare_events
+        from pipeline.inputs.chunks import stable_hash
+        from pipeline.inputs.contracts import prepare_events
 
         context = TaskContext.get()
         partition = context.partitionId() if context is not None else -1
@@ -797,7 +797,7 @@ def combine_parts(folder: Path, output: Path, observe: Any = None, units: dict[s
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from pipeline.io import atomic_file
+    from pipeline.inputs.io import atomic_file
 
     parts = sorted((folder / "parts").glob("part-*.parquet"))
     rows, prob_sum = 0, 0.0
@@ -889,7 +889,7 @@ PREVIOUS_SCORE, PREVIOUS_GRADE = f"{PREVIOUS_PREFIX}score", f"{PREVIOUS_PREFIX}g
 
 
 class _PreviousSink:
-    """Stands in for `pipeline.chunks.ChunkedInputs` so that `_read_previous`, the pandas path's reader
+    """Stands in for `pipeline.inputs.chunks.ChunkedInputs` so that `_read_previous`, the pandas path's reader
     of a previous scores file, checks every batch (the same one-line errors, with file rows) and its
     rows (lead_id, score, grade as the pandas path reads them) stream into one Parquet file, with their
     position in the file: the driver never holds the whole file."""
@@ -933,7 +933,7 @@ def _previous_schema() -> Any:
 def stage_previous(path: str | Path, folder: Path, batch_rows: int) -> Path:
     """The previous scores file read and checked on the driver, batch by batch, as the pandas path does,
     into FOLDER/previous.parquet for Spark (see `_PreviousSink`)."""
-    from pipeline.chunks import _read_previous
+    from pipeline.inputs.chunks import _read_previous
 
     sink = _PreviousSink(folder / "previous.parquet")
     try:

@@ -9,12 +9,12 @@ import pandas as pd
 
 from pipeline.config import Config
 from pipeline.console import Reporter
-from pipeline.data import Inputs
-from pipeline.io import write_table
-from pipeline.generate import run_generate
-from pipeline.predict import run_predict
-from pipeline.promote import gate
-from pipeline.train import TrainResult, run_train
+from pipeline.inputs.data import Inputs
+from pipeline.inputs.io import write_table
+from pipeline.stages.generate import run_generate
+from pipeline.stages.predict import run_predict
+from pipeline.stages.promote import gate
+from pipeline.stages.train import TrainResult, run_train
 
 log = logging.getLogger("leadscore")
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.chunks import chunked_inputs, merged_warnings, stable_hash
+from pipeline.inputs.chunks import chunked_inputs, merged_warnings, stable_hash
 from pipeline.config import DataConfig
 from pipeline.errors import InputError
 

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from pipeline.errors import InputError
-from pipeline.io import atomic_path, find_table, read_table, write_table
+from pipeline.inputs.io import atomic_path, find_table, read_table, write_table
 
 
 def test_round_trip_parquet_and_csv(tmp_path):
@@ -77,7 +77,7 @@ def test_duplicate_column_names_are_an_error_naming_file_and_column(tmp_path) ->
     import pyarrow.parquet as pq
 
     from pipeline.errors import InputError
-    from pipeline.io import count_rows, iter_table, read_table
+    from pipeline.inputs.io import count_rows, iter_table, read_table
 
     csv_path = tmp_path / "leads.csv"
     csv_path.write_text("lead_id,email,country,email\nL1,a@b.com,DE,c@d.com\n")

@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from pipeline.config import Config, parse_config
-from pipeline.contracts import parse_label, prepare_events, prepare_leads, prepare_outcomes
+from pipeline.inputs.contracts import parse_label, prepare_events, prepare_leads, prepare_outcomes
 from pipeline.errors import InputError
 
 

@@ -16,11 +16,11 @@ from models.drift import DriftAccumulator
 from models.estimators import LogRegModel
 from models.grades import GradeScale
 from models.scorer import LeadScorer
-from pipeline import drift as drift_module
+from pipeline.scoring import drift as drift_module
 from pipeline.config import parse_config
-from pipeline.drift import BatchDrift, drift_metrics, fit_reference, report_paths, warn_drift, write_drift_reports
+from pipeline.scoring.drift import BatchDrift, drift_metrics, fit_reference, report_paths, warn_drift, write_drift_reports
 from pipeline.errors import ConfigError, InputError
-from pipeline.io import leftover_temp_files
+from pipeline.inputs.io import leftover_temp_files
 from tests.models.conftest import CATEGORICAL, make_frame
 
 

@@ -9,9 +9,9 @@ import yaml
 
 from models.points import suggest_rules, rules_to_yaml_dict
 from pipeline.config import Config
-from pipeline.data import load_training_inputs
-from pipeline.examples import build_examples
-from pipeline.io import atomic_path
+from pipeline.inputs.data import load_training_inputs
+from pipeline.inputs.examples import build_examples
+from pipeline.inputs.io import atomic_path
 
 
 def run_suggest(cfg: Config, output: str | Path, data: str | None = None) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from features.builder import LeadFeatureBuilder
 from features.snapshots import label_read_at, open_lead_snapshots, snapshot_dates
 from models.splits import SplitError, date_balance_weights, plan_time_split, stratified_split
 from pipeline.config import Config
-from pipeline.contracts import LABEL
-from pipeline.data import Inputs
+from pipeline.inputs.contracts import LABEL
+from pipeline.inputs.data import Inputs
 from pipeline.errors import NotEnoughDataError
 
 log = logging.getLogger("leadscore")
@@ -31,7 +31,7 @@ class Examples:
     until: pd.Timestamp | None
     known: Inputs | None = None  # the inputs as known at `until`, to rebuild features with another builder
     y_final: np.ndarray | None = None  # every row's label read at `until`: what the final refit learns from
-    readiness: dict | None = None  # the data readiness verdict (pipeline.readiness)
+    readiness: dict | None = None  # the data readiness verdict (pipeline.inputs.readiness)
 
     def rows(self, part: str) -> tuple[pd.DataFrame, np.ndarray]:
         """The part's rows (index reset) and labels. Snapshot tables are in time order, so a part is one block

@@ -10,7 +10,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from models.calibration import Calibrator
 from models.metrics import evaluate
 from pipeline.config import Config
-from pipeline.examples import Examples
+from pipeline.inputs.examples import Examples
 from pipeline.fitting import make_models
 
 

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from models.drift import DRIFT_PSI, ColumnDrift, DriftAccumulator, DriftReference, DriftResult, status
-from pipeline.io import atomic_file
+from pipeline.inputs.io import atomic_file
 
 TOP_IN_WARNING = 3
 TOP_IN_REPORT = 8

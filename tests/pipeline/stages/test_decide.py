@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pipeline.config import PromotionConfig
-from pipeline.promote import decide
+from pipeline.stages.promote import decide
 
 POLICY = PromotionConfig(metric="test_roc_auc", min_improvement=0.01, min_test_roc_auc=0.65, max_test_ece=0.05)
 
