@@ -11,6 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from pipeline.errors import ConfigError
+from pipeline.extras_config import AccountsConfig, OutputConfig
 
 DEFAULT_CONFIG = Path("configs/default.yaml")
 
@@ -291,6 +292,8 @@ class ScoringConfig(_Section):
     matrix: MatrixConfig = Field(default_factory=MatrixConfig)
     drift_warn_psi: float = Field(0.2, gt=0, le=10, description="predict warns when the score or a feature drifts "
                                                                 "above this PSI against the model's reference.")
+    history: str | None = Field(None, description="predict: the score history folder (relative to the config file); "
+                                                  "`predict --history DIR` overrides it.")
 
 
 class PromotionConfig(_Section):
@@ -316,6 +319,8 @@ class Config(_Section):
     backtest: BacktestConfig = Field(default_factory=BacktestConfig)
     models: ModelsConfig = Field(default_factory=ModelsConfig)
     scoring: ScoringConfig = Field(default_factory=ScoringConfig)
+    accounts: AccountsConfig = Field(default_factory=AccountsConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
     promotion: PromotionConfig = Field(default_factory=PromotionConfig)
     mlflow: MlflowConfig = Field(default_factory=MlflowConfig)
     _source_dir: Path | None = PrivateAttr(default=None)
