@@ -23,7 +23,7 @@ def scores_frame(rows: list[dict[str, Any]], as_of: str) -> pd.DataFrame:
     n = len(frame)
     labels = [[r["label"] for r in json.loads(t)] for t in frame["top_reasons"]]
     defaults = {"as_of": pd.Timestamp(as_of), "fit_score": 0.0, "matrix_grade": "B2", "model_name": "lightgbm",
-                "model_version": "3", "scored_at": pd.Timestamp(as_of) + pd.Timedelta(hours=1)}
+                "model_version": "3", "scored_at": pd.Timestamp(as_of) + pd.Timedelta(hours=26)}  # scored the next morning
     for column, value in defaults.items():
         frame[column] = [value] * n
     for i in (1, 2, 3):
