@@ -51,6 +51,11 @@ class Engine(str, Enum):
     spark = "spark"
 
 
+class OutputFormat(str, Enum):
+    scores = "scores"
+    crm = "crm"
+
+
 DataOpt = Annotated[Optional[str], typer.Option("--data", help="Folder with leads/events/outcomes (or one leads file in static mode).")]
 
 
@@ -255,6 +260,12 @@ def predict(
     outcomes: Annotated[Optional[str], typer.Option(
         "--outcomes", help="Outcomes file (lead_id, converted_at): leads that converted before --as-of are not "
                            "scored or alerted. Default: the config's scoring.outcomes.")] = None,
+    history: Annotated[Optional[str], typer.Option(
+        "--history", help="Score history folder: adds score_change, trend and why_changed, then appends this batch "
+                          "(partition scored_date=YYYY-MM-DD). Default: the config's scoring.history.")] = None,
+    output_format: Annotated[Optional[OutputFormat], typer.Option(
+        "--format", help="crm: also <name>.crm.csv, flat columns for a CRM import (mapping: the config's output.crm). "
+                         "Default: the config's output.format.")] = None,
     config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
 ) -> None:
     """Score leads: probability, 0-100 score, grade, fit / engagement scores and top reasons."""
@@ -262,8 +273,14 @@ def predict(
 
     cfg = _config(config)
     summary = run_predict(cfg, leads, events, output, _timestamp(as_of, "--as-of"), model_uri, Reporter(quiet or as_json),
-                          previous=previous, engine=engine.value, outcomes=outcomes)
+                          previous=previous, engine=engine.value, outcomes=outcomes,
+                          **_given(history=history, output_format=output_format.value if output_format else None))
     _emit(as_json, summary)
+
+
+def _given(**options: Any) -> dict[str, Any]:
+    """The options set on the command line (None: the config decides)."""
+    return {k: v for k, v in options.items() if v is not None}
 
 
 @app.command()

@@ -59,9 +59,11 @@ class Examples:
 
 
 def excluded_columns(cfg: Config) -> list[str]:
-    """Config exclusions in role names (a user column mapped to a role is excluded under that role)."""
+    """Config exclusions in role names (a user column mapped to a role is excluded under that role); the
+    account id column (`accounts.column`) groups leads into accounts and is no feature either."""
     roles = {col: role for role, col in cfg.data.lead_columns.model_dump().items() if col}
-    return sorted({roles.get(c, c) for c in cfg.data.exclude_columns} | set(cfg.data.personal_columns))
+    account = {cfg.accounts.column} if cfg.accounts.column else set()
+    return sorted({roles.get(c, c) for c in cfg.data.exclude_columns} | set(cfg.data.personal_columns) | account)
 
 
 def make_builder(cfg: Config, use_events: bool, half_life_days: float | None = None) -> LeadFeatureBuilder:

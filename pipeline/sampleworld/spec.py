@@ -43,7 +43,7 @@ BAD_EMAIL_FIT = 0.3
 DUPLICATE_RATE = 0.015                      # leads that re-use an earlier lead's person and email
 
 LEAD_COLUMNS = [
-    "lead_id", "created_at", "email", "first_name", "last_name", "job_title", "company", "company_domain",
+    "lead_id", "created_at", "email", "first_name", "last_name", "job_title", "company", "company_domain", "account_id",
     "industry", "employees", "annual_revenue", "country", "lead_source", "phone", "budget", "authority",
     "need", "timeline", "owner", "status",
 ]
