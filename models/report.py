@@ -27,9 +27,11 @@ def figure_png(fig: Figure) -> str:
 
 
 def session_report(title: str, facts: dict[str, Any], models: pd.DataFrame, best: str, grades: pd.DataFrame,
-                   drivers: pd.DataFrame, figures: dict[str, str]) -> str:
+                   drivers: pd.DataFrame, figures: dict[str, str], insights: pd.DataFrame | None = None,
+                   insight_rows: int = 40) -> str:
     """HTML: what was trained on, how each model did on the later test period, how the chosen
-    model's grades convert, and what drives its scores."""
+    model's grades convert, what drives its scores and, with `insights` (models.insights.attribute_insights),
+    how each profile value converts against the overall rate (the strongest `insight_rows` rows)."""
     esc = html.escape
     facts_rows = "".join(f"<tr><th>{esc(str(k))}</th><td>{esc(str(v))}</td></tr>" for k, v in facts.items())
     metric_help = "".join(f"<li><b>{k}</b>: {esc(v)}</li>" for k, v in EXPLAIN.items())
@@ -53,5 +55,22 @@ conversion rate in A than in D.</p>
 <h2>What drives the scores</h2>
 <p>Average impact of each feature on the score (SHAP, log-odds), strongest first.</p>
 {drivers.to_html(index=False, float_format=lambda v: f"{v:.3f}", border=0)}
+{_insights_html(insights, insight_rows)}
 <h2>Charts</h2>{images}
 </body></html>"""
+
+
+def _insights_html(insights: pd.DataFrame | None, rows: int) -> str:
+    """The attribute insights section ("" without insights)."""
+    if insights is None or insights.empty:
+        return ""
+    shown = insights.head(rows).copy()
+    for col in ("fill_rate", "conversion_rate", "overall_rate"):
+        shown[col] = shown[col].map(lambda v: f"{v:.1%}" if pd.notna(v) else "")
+    shown["lift"] = shown["lift"].map(lambda v: f"{v:.2f}x" if pd.notna(v) else "")
+    more = f" The {len(insights) - rows} weaker rows are in insights/attribute_insights.csv." if len(insights) > rows else ""
+    return f"""<h2>What the data says, attribute by attribute</h2>
+<p>Training examples per profile value: how often they converted against all of them (lift 2.00x = twice as
+often), how many there are (support) and how often the column is filled. Plain counts, not the model: check
+them against your own experience. Strongest differences (weighed by support) first.{more}</p>
+{shown.to_html(index=False, border=0)}"""

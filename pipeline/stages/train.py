@@ -33,6 +33,7 @@ from pipeline.inputs.data import Inputs, load_training_inputs
 from pipeline.scoring.drift import fit_reference
 from pipeline.stages.crossval import log_cross_validation
 from pipeline.inputs.examples import Examples, build_examples
+from pipeline.insights import training_insights
 from pipeline.fingerprints import code_fingerprint, data_fingerprint, file_digest
 from pipeline.fitting import Fit, examples_for, fit_all, refit_scorer
 from pipeline.inputs.readiness import assess, readiness_line
@@ -96,7 +97,9 @@ def run_train(cfg: Config, data: str | None = None, until: pd.Timestamp | None =
         best = select_best(fitted, cfg.training.selection_metric)
         mlflow.set_tag("best_model", best)
         final_uri = log_final_model(cfg, fitted[best], examples, reporter)
-        mlflow.log_text(build_report(examples, fitted, best), "report.html")
+        insights = training_insights(examples)
+        mlflow.log_text(insights.to_csv(index=False), "insights/attribute_insights.csv")
+        mlflow.log_text(build_report(examples, fitted, best, insights), "report.html")
         version = register(cfg, fitted[best], fingerprint, final_uri)
         tracking.set_alias(cfg.mlflow.registered_model, tracking.CHALLENGER, version)
         mlflow.set_tag("registered_version", version)
@@ -164,7 +167,8 @@ def _log_grade_tables(scorer: LeadScorer, d: dict[str, Any]) -> pd.DataFrame:
     return tables["test"]
 
 
-def build_report(examples: Examples, fitted: dict[str, FittedModel], best: str) -> str:
+def build_report(examples: Examples, fitted: dict[str, FittedModel], best: str,
+                 insights: pd.DataFrame | None = None) -> str:
     counts = examples.counts()
     facts = {f"{part} examples": f"{c['rows']:,} ({c['conversions']:,} converted, {c['conversions'] / max(c['rows'], 1):.1%})"
              for part, c in counts.items()}
@@ -178,7 +182,8 @@ def build_report(examples: Examples, fitted: dict[str, FittedModel], best: str) 
             for n, m in fitted.items()]
     chosen = fitted[best].report
     return session_report(f"leadscore training session ({_session_name(examples)})", facts, pd.DataFrame(rows), best,
-                          chosen.get("grades", pd.DataFrame()), chosen.get("drivers", pd.DataFrame()), chosen.get("charts", {}))
+                          chosen.get("grades", pd.DataFrame()), chosen.get("drivers", pd.DataFrame()), chosen.get("charts", {}),
+                          insights)
 
 
 def log_scorer(scorer: LeadScorer, examples: Examples, name: str, artifact: str = "model") -> str:
