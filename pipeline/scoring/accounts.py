@@ -66,7 +66,7 @@ class AccountStep:
         small["role"] = pd.Categorical(roles[has].to_numpy()) if roles is not None else pd.Categorical([None] * len(small))
         self.leads.append(small)
         if "top_reasons" in rows:
-            self.reasons.append(part_reasons(rows["top_reasons"], small["account"]))
+            self.reasons.append(part_reasons(rows["top_reasons"], small["account"].array))
         return scores
 
     def _lead_keys(self, scores: pd.DataFrame, leads: pd.DataFrame) -> tuple[pd.Series, pd.Series | None]:
@@ -118,42 +118,51 @@ class AccountStep:
 
 def part_reasons(top_reasons: pd.Series, account: pd.Categorical) -> pd.DataFrame:
     """The positive reasons of one part summed per (account, label): account, label, feature, contribution,
-    leads. Leads are in one part only, so the sums and counts of the parts add up."""
+    leads. Leads are in one part only, so the sums and counts of the parts add up. Grouped on integer
+    codes; only the summed rows get their texts back."""
     long = explode_reasons(top_reasons.reset_index(drop=True))
-    long = long.loc[(long["contribution"] > 0).to_numpy() & long["label"].notna().to_numpy()]
-    frame = pd.DataFrame({"account": np.asarray(account, dtype=object)[long["row"].to_numpy()],
-                          "label": long["label"].astype(object).to_numpy(),
-                          "feature": long["feature"].astype(object).to_numpy(),
-                          "contribution": long["contribution"].to_numpy()})
-    return (frame.groupby(["account", "label"], sort=False)
-            .agg(feature=("feature", "max"), contribution=("contribution", "sum"), leads=("contribution", "size"))
-            .reset_index())
+    labels, features = long["label"].cat, long["feature"].cat
+    keep = (long["contribution"] > 0).to_numpy() & (labels.codes >= 0).to_numpy()
+    rows = long["row"].to_numpy()[keep]
+    frame = pd.DataFrame({"account": np.asarray(account.codes)[rows], "label": labels.codes.to_numpy()[keep],
+                          "feature": features.codes.to_numpy()[keep], "contribution": long["contribution"].to_numpy()[keep]})
+    summed = (frame.groupby(["account", "label"], sort=False)
+              .agg(feature=("feature", "max"), contribution=("contribution", "sum"), leads=("contribution", "size"))
+              .reset_index())
+    feature_words = np.append(np.asarray(features.categories, dtype=object), None)  # code -1 -> None
+    return pd.DataFrame({"account": np.asarray(account.categories, dtype=object)[summed["account"].to_numpy()],
+                         "label": np.asarray(labels.categories, dtype=object)[summed["label"].to_numpy()],
+                         "feature": feature_words[summed["feature"].to_numpy()],
+                         "contribution": summed["contribution"].to_numpy(), "leads": summed["leads"].to_numpy()})
 
 
 def account_reasons(parts: list[pd.DataFrame], accounts: pd.Series) -> np.ndarray:
     """Per account (in `accounts`' order) a JSON list of its TOP_REASONS strongest positive reasons merged by
     label across its leads, as models.accounts.roll_up writes them ({"feature", "label", "contribution",
-    "leads"}), "[]" for none."""
+    "leads"}), "[]" for none. Grouped on integer codes (labels coded in sorted order, for ties)."""
     n = len(accounts)
     parts = [p for p in parts if len(p)]
     if not parts or n == 0:
         return np.full(n, "[]", dtype=object)
-    merged = (pd.concat(parts, ignore_index=True).groupby(["account", "label"], sort=False)
+    rows = pd.concat(parts, ignore_index=True)
+    label, labels = pd.factorize(rows["label"], sort=True)
+    feature, features = pd.factorize(rows["feature"], sort=True)
+    frame = pd.DataFrame({"code": pd.Index(accounts.astype(str)).get_indexer(rows["account"].astype(str)),
+                          "label": label, "feature": feature, "contribution": rows["contribution"].to_numpy(),
+                          "leads": rows["leads"].to_numpy()})
+    merged = (frame.loc[frame["code"] >= 0].groupby(["code", "label"], sort=False)
               .agg(feature=("feature", "max"), contribution=("contribution", "sum"), leads=("leads", "sum"))
               .reset_index()
-              .sort_values(["account", "contribution", "label"], ascending=[True, False, True], kind="stable"))
-    merged["slot"] = merged.groupby("account", sort=False).cumcount().to_numpy()
+              .sort_values(["code", "contribution", "label"], ascending=[True, False, True], kind="stable"))
+    merged["slot"] = merged.groupby("code", sort=False).cumcount().to_numpy()
     merged = merged.loc[merged["slot"] < TOP_REASONS]
-    code = pd.Index(accounts.astype(str)).get_indexer(merged["account"].astype(str))
-    merged, code = merged.loc[code >= 0], code[code >= 0]
-    piece = ('{"feature": ' + json_texts(merged["feature"]) + ', "label": ' + json_texts(merged["label"])
+    piece = ('{"feature": ' + json_texts(features)[merged["feature"].to_numpy()]
+             + ', "label": ' + json_texts(labels)[merged["label"].to_numpy()]
              + ', "contribution": ' + merged["contribution"].round(4).astype(str).to_numpy(dtype=object)
              + ', "leads": ' + merged["leads"].astype(str).to_numpy(dtype=object) + "}")
-    return "[" + join_slots(piece, code, merged["slot"].to_numpy(), n, ", ") + "]"
+    return "[" + join_slots(piece, merged["code"].to_numpy(), merged["slot"].to_numpy(), n, ", ") + "]"
 
 
-def json_texts(values: pd.Series) -> np.ndarray:
-    """json.dumps of each distinct text once, mapped back ('null' for missing)."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    texts = np.array([json.dumps(str(u), ensure_ascii=False) for u in uniques] + ["null"], dtype=object)
-    return texts[codes]
+def json_texts(words: pd.Index) -> np.ndarray:
+    """json.dumps of each distinct text once; a code of -1 (missing) indexes the trailing 'null'."""
+    return np.array([json.dumps(str(w), ensure_ascii=False) for w in words] + ["null"], dtype=object)
