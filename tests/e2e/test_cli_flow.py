@@ -56,6 +56,12 @@ def test_mlflow_layout_parent_and_child_runs(trained: Trained):
         assert "grades/grade_table_test.csv" in grades
     parent = parents[0]
     assert parent.data.params["training.horizon_days"] == "90"
+    # attribute insights: per profile value, conversion vs overall, logged with the session and in its report
+    insights = pd.read_csv(client.download_artifacts(parent.info.run_id, "insights/attribute_insights.csv"))
+    assert {"industry", "lead_source", "title_seniority"} <= set(insights["column"]) and (insights["support"] >= 30).all()
+    assert "account_id" not in set(insights["column"]) and insights["lift"].max() > 1.5
+    report = open(client.download_artifacts(parent.info.run_id, "report.html"), encoding="utf-8").read()
+    assert "attribute by attribute" in report
     assert parent.inputs.dataset_inputs, "datasets should be logged with mlflow.log_input"
 
 
