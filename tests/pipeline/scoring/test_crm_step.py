@@ -7,7 +7,7 @@ import pytest
 from pipeline.config import parse_config
 from pipeline.errors import ConfigError
 from pipeline.scoring.accounts import AccountStep
-from pipeline.scoring.crm import CrmStep, load_mapping
+from pipeline.scoring.crm import EXAMPLES, CrmStep, load_mapping
 from pipeline.scoring.extras import build_steps
 from pipeline.scoring.history import HistoryStep
 from tests.pipeline.scoring.stepkit import batch, drive, reasons, scores_frame
@@ -41,8 +41,8 @@ def test_hubspot_mapping(tmp_path) -> None:
     assert crm.iloc[1]["leadscore_reason_1"] == ""
 
 
-def test_salesforce_mapping_from_a_file_relative_to_nothing(tmp_path) -> None:
-    crm = crm_run(tmp_path, str(load_mapping.__globals__["EXAMPLES"] / "crm_salesforce.yaml"))
+def test_salesforce_mapping_from_a_yaml_path(tmp_path) -> None:
+    crm = crm_run(tmp_path, str(EXAMPLES / "crm_salesforce.yaml"))
     assert crm.columns[:3].tolist() == ["Id", "LeadScore__c", "LeadGrade__c"]
     assert crm["LeadScoreDate__c"].tolist() == ["2026-01-06", "2026-01-06"]  # scored_at's date
     assert crm["LeadScoreReason1__c"].tolist() == ["Requested a demo 2 days ago", ""]
@@ -87,3 +87,13 @@ def test_build_steps_order_and_defaults(tmp_path) -> None:
 def test_accounts_config_errors(accounts: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse_config({"accounts": accounts})
+
+
+def test_a_mapping_file_is_relative_to_the_config_file(tmp_path) -> None:
+    from pipeline.config import load_config
+
+    (tmp_path / "mine.yaml").write_text("fields:\n  Score: score\n  Why: reason_1\n")
+    (tmp_path / "config.yaml").write_text("output:\n  format: crm\n  crm: mine.yaml\naccounts:\n  enabled: false\n")
+    steps = build_steps(load_config(tmp_path / "config.yaml"))
+    assert steps[-1].mapping == {"Score": "score", "Why": "reason_1"}
+    assert build_steps(parse_config({"output": {"format": "crm", "crm": "Salesforce"}}))[-1].mapping["Id"] == "lead_id"
