@@ -27,7 +27,7 @@ def crm_sources(scores: pd.DataFrame) -> list[str]:
     DATE_SOURCES."""
     derived = [f"reason_{i}" for i in (1, 2, 3)] if "top_reasons" in scores else []
     derived += [name for name, column in DATE_SOURCES.items() if column in scores]
-    return list(scores.columns) + derived
+    return list(scores.columns) + [name for name in derived if name not in scores]
 
 
 def to_crm(scores: pd.DataFrame, mapping: Mapping[str, str]) -> pd.DataFrame:

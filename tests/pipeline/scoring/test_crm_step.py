@@ -96,4 +96,7 @@ def test_a_mapping_file_is_relative_to_the_config_file(tmp_path) -> None:
     (tmp_path / "config.yaml").write_text("output:\n  format: crm\n  crm: mine.yaml\naccounts:\n  enabled: false\n")
     steps = build_steps(load_config(tmp_path / "config.yaml"))
     assert steps[-1].mapping == {"Score": "score", "Why": "reason_1"}
-    assert build_steps(parse_config({"output": {"format": "crm", "crm": "Salesforce"}}))[-1].mapping["Id"] == "lead_id"
+    named = parse_config({"output": {"format": "crm", "crm": "Salesforce"}})
+    assert build_steps(named, history=tmp_path / "h")[-1].mapping["Id"] == "lead_id"
+    with pytest.raises(ConfigError, match="'LeadScoreTrend__c' names unknown column 'trend'"):
+        build_steps(named)  # its trend field needs a history
