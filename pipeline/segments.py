@@ -15,6 +15,7 @@ from pipeline.errors import ConfigError
 from pipeline.inputs.examples import Examples
 
 COMPARED = ("roc_auc", "pr_auc", "log_loss")  # the comparison table's metrics (models.metrics names)
+ROUTED = "all (routed)"  # the comparison row of every test row, each scored by the model that scores it in predict
 
 
 def segment_rules(cfg: Config, examples: Examples) -> list[SegmentRule]:
@@ -94,9 +95,10 @@ def only_model(cfg: Config, name: str) -> Config:
 
 def comparison(name: str, y: np.ndarray, p_global: np.ndarray, p_segment: np.ndarray | None,
                fallback: str = "") -> dict[str, Any]:
-    """One row of the segments table: the segment's and the global model's metrics on the same test rows."""
-    row: dict[str, Any] = {"segment": name, "test_rows": int(len(y)), "test_conversions": int(np.sum(y)),
-                           "model": "own" if p_segment is not None else "global"}
+    """One row of the segments table: the segment's and the global model's metrics on the same test rows
+    (`p_segment` None: it fell back, the global model scores it)."""
+    model = "routed" if name == ROUTED else "own" if p_segment is not None else "global"
+    row: dict[str, Any] = {"segment": name, "test_rows": int(len(y)), "test_conversions": int(np.sum(y)), "model": model}
     both = len(np.unique(y)) == 2
     g = evaluate(y, p_global) if both else {}
     s = evaluate(y, p_segment) if both and p_segment is not None else {}

@@ -37,7 +37,7 @@ from pipeline.inputs.examples import Examples, build_examples
 from pipeline.fingerprints import code_fingerprint, data_fingerprint, file_digest
 from pipeline.fitting import Fit, examples_for, fit_all, refit_scorer
 from pipeline.inputs.readiness import assess, readiness_line
-from pipeline.segments import (check_no_overlap, comparison, fallback_reason, lead_counts, only_model, segment_masks,
+from pipeline.segments import (ROUTED, check_no_overlap, comparison, fallback_reason, lead_counts, only_model, segment_masks,
                                segment_rules, subset)
 
 log = logging.getLogger("leadscore")
@@ -106,7 +106,8 @@ def run_train(cfg: Config, data: str | None = None, until: pd.Timestamp | None =
         if rules:
             final_uri, segments = train_segments(cfg, examples, rules, fitted[best], fingerprint, reporter)
         mlflow.log_text(build_report(examples, fitted, best, segments), "report.html")
-        tags = {"segments": json.dumps([{k: r[k] for k in ("segment", "model", "fallback")} for r in segments])} if rules else {}
+        listed = [{k: r[k] for k in ("segment", "model", "fallback")} for r in segments if r["segment"] != ROUTED]
+        tags = {"segments": json.dumps(listed)} if rules else {}
         version = register(cfg, fitted[best], fingerprint, final_uri, extra_tags=tags)
         tracking.set_alias(cfg.mlflow.registered_model, tracking.CHALLENGER, version)
         mlflow.set_tag("registered_version", version)
@@ -273,9 +274,10 @@ def train_segments(cfg: Config, examples: Examples, rules: list[SegmentRule], be
             p_routed[on_test == i] = p_segment
         rows.append(comparison(rule.name, y_te[on_test == i], p_global[on_test == i], p_segment, fallback))
         routes.append(SegmentRoute(rule, None if fallback else (own.final or own.scorer), fallback))
-    rows.append(comparison("all (routed)", y_te, p_global, p_routed))
+    rows.append(comparison(ROUTED, y_te, p_global, p_routed))
     for row in rows:
-        mlflow.log_metrics({f"segment.{row['segment'].split()[0]}.{k}": v for k, v in row.items()
+        key = "segments.routed" if row["segment"] == ROUTED else f"segment.{row['segment']}"
+        mlflow.log_metrics({f"{key}.{k}": v for k, v in row.items()
                             if k.startswith(("segment_", "global_")) and v is not None})
     mlflow.log_dict(rows, "segments/comparison.json")
     routed = SegmentedScorer.around(best.final or best.scorer, routes)
