@@ -121,8 +121,6 @@ def test_predict_routes_each_lead_to_its_segments_model(segmented, world: Path) 
     ({"define": [{"name": "us", "column": "country", "values": ["United States"]},
                  {"name": "americas", "column": "country", "values": ["Canada", "united states"]}]},
      r"segments 'us' and 'americas' overlap: country 'united states' is in both"),
-    ({"define": [{"name": "big", "column": "employees", "values": ["5000"]}]},
-     r"segments 'big': column 'employees' is not a categorical feature"),
 ])
 def test_bad_segments_exit_2_with_one_line(world: Path, tmp_path: Path, segments: dict, message: str) -> None:
     result = run_cli("train", "--data", str(world), "--config", str(_config(tmp_path, segments)), "--quiet",
