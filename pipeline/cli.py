@@ -355,7 +355,9 @@ def _print_models(result: Any, quiet: bool) -> None:
     from pipeline.stages.demo import model_rows
 
     _print_table("Models on the test period", model_rows(result))
-    _print_table("Segments: own model vs global model on the same test rows", result.extra.get("segments", []))
+    from pipeline.segments import printed_rows
+
+    _print_table("Segments: own model vs global model on the same test rows", printed_rows(result.extra.get("segments", [])))
 
 
 def _print_table(title: str, rows: list[dict[str, Any]]) -> None:

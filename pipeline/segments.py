@@ -107,3 +107,16 @@ def comparison(name: str, y: np.ndarray, p_global: np.ndarray, p_segment: np.nda
         row[f"global_{metric}"] = g.get(metric)
     row["fallback"] = fallback
     return row
+
+
+def printed_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The comparison rows as the terminal table shows them: AUCs side by side (log loss is in --json, MLflow
+    and the report), the fallback reason last."""
+    out = []
+    for r in rows:
+        line = {"segment": r["segment"], "test rows": r["test_rows"], "conversions": r["test_conversions"],
+                "model": r["model"]}
+        for metric, label in (("roc_auc", "ROC AUC"), ("pr_auc", "PR AUC")):
+            line[f"own {label}"], line[f"global {label}"] = r[f"segment_{metric}"], r[f"global_{metric}"]
+        out.append(line | {"fallback": r["fallback"]})
+    return out

@@ -11,8 +11,8 @@ import pytest
 from pipeline.config import parse_config
 from pipeline.errors import ConfigError
 from pipeline.inputs.examples import Examples
-from pipeline.segments import (check_no_overlap, comparison, fallback_reason, lead_counts, only_model, segment_masks,
-                               segment_rules, subset)
+from pipeline.segments import (check_no_overlap, comparison, fallback_reason, lead_counts, only_model, printed_rows,
+                               segment_masks, segment_rules, subset)
 
 
 def _examples(n_leads: int = 40, weeks: int = 3) -> Examples:
@@ -95,3 +95,12 @@ def test_comparison_scores_both_models_on_the_same_rows_or_marks_the_fallback() 
     fell = comparison("tiny", y, p_global, None, "too few leads")
     assert fell["model"] == "global" and fell["segment_roc_auc"] is None and fell["fallback"] == "too few leads"
     assert comparison("one class", np.zeros(3, int), p_global[:3], p_own[:3])["global_roc_auc"] is None
+
+
+def test_the_terminal_table_puts_own_and_global_side_by_side() -> None:
+    y = np.array([0, 1, 0, 1])
+    row = comparison("de", y, np.array([0.2, 0.6, 0.4, 0.5]), np.array([0.1, 0.9, 0.2, 0.8]))
+    [line] = printed_rows([row])
+    assert list(line) == ["segment", "test rows", "conversions", "model", "own ROC AUC", "global ROC AUC",
+                          "own PR AUC", "global PR AUC", "fallback"]
+    assert line["own ROC AUC"] == 1.0 and line["global ROC AUC"] == 1.0 and line["test rows"] == 4
