@@ -307,7 +307,12 @@ def fit_segment(cfg: Config, rule: SegmentRule, examples: Examples, best: Fitted
             mlflow.set_tag("segment", rule.name)
             fitted[fit.name] = log_fit(fit)
 
-        fit_all(seg_cfg, examples, reporter, label=f" (segment {rule.name})", each=log_segment_fit)
+        try:
+            fit_all(seg_cfg, examples, reporter, label=f" (segment {rule.name})", each=log_segment_fit)
+        except ValueError as exc:  # e.g. a validation or test period of one class: the global model scores it
+            reason = f"its own model could not be fitted: {str(exc).splitlines()[0]}"
+            mlflow.set_tag("segment.fallback", reason)
+            return reason
         own = fitted[best.name]
         uri = log_final_model(seg_cfg, own, examples, reporter)
         name = f"{cfg.mlflow.registered_model}-segment-{rule.name}"
