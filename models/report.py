@@ -28,9 +28,10 @@ def figure_png(fig: Figure) -> str:
 
 def session_report(title: str, facts: dict[str, Any], models: pd.DataFrame, best: str, grades: pd.DataFrame,
                    drivers: pd.DataFrame, figures: dict[str, str], insights: pd.DataFrame | None = None,
-                   insight_rows: int = 40) -> str:
+                   insight_rows: int = 40, segments: pd.DataFrame | None = None) -> str:
     """HTML: what was trained on, how each model did on the later test period, how the chosen
-    model's grades convert, what drives its scores and, with `insights` (models.insights.attribute_insights),
+    model's grades convert, what drives its scores, with segments each segment's model against the
+    global one on the same test rows and, with `insights` (models.insights.attribute_insights),
     how each profile value converts against the overall rate (the strongest `insight_rows` rows)."""
     esc = html.escape
     facts_rows = "".join(f"<tr><th>{esc(str(k))}</th><td>{esc(str(v))}</td></tr>" for k, v in facts.items())
@@ -48,6 +49,7 @@ th{{background:#f4f4f4}}figure{{display:inline-block;margin:0 1em 1em 0}}img{{wi
 (<b>{esc(best)}</b>) was picked on the validation period, before looking at the test period.</p>
 {models.to_html(index=False, float_format=lambda v: f"{v:.3f}", border=0)}
 <ul>{metric_help}</ul>
+{segments_section(segments)}
 <h2>Grades of {esc(best)} on the test period</h2>
 <p>Grades are cut on the validation period (A = the top share of leads). A good model has a much higher
 conversion rate in A than in D.</p>
@@ -74,3 +76,16 @@ def _insights_html(insights: pd.DataFrame | None, rows: int) -> str:
 often), how many there are (support) and how often the column is filled. Plain counts, not the model: check
 them against your own experience. Strongest differences (weighed by support) first.{more}</p>
 {shown.to_html(index=False, border=0)}"""
+
+
+def segments_section(segments: pd.DataFrame | None) -> str:
+    """The segments table: per segment, its own model and the global model on the same test rows."""
+    if segments is None or segments.empty:
+        return ""
+    shown = segments.astype(object).map(lambda v: f"{v:.3f}" if isinstance(v, float) and v == v else "" if v is None or v != v else v)
+    table = shown.to_html(index=False, border=0)
+    return f"""<h2>Segments: own model vs global model on the same test rows</h2>
+<p>Each segment with enough data has its own model, trained on its leads only; the others, and leads in no
+segment, are scored by the global model. Both are judged here on the segment's test leads; "all (routed)"
+is every test lead scored by the model that scores it in production.</p>
+{table}"""

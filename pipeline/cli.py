@@ -372,6 +372,9 @@ def _print_models(result: Any, quiet: bool) -> None:
     from pipeline.stages.demo import model_rows
 
     _print_table("Models on the test period", model_rows(result))
+    from pipeline.segments import printed_rows
+
+    _print_table("Segments: own model vs global model on the same test rows", printed_rows(result.extra.get("segments", [])))
 
 
 def _print_table(title: str, rows: list[dict[str, Any]]) -> None:
@@ -384,7 +387,7 @@ def _print_table(title: str, rows: list[dict[str, Any]]) -> None:
     for key in rows[0]:
         table.add_column(key.removeprefix("test_"))
     for row in rows:
-        table.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row.values()])
+        table.add_row(*[f"{v:.3f}" if isinstance(v, float) else "" if v is None else str(v) for v in row.values()])
     Console(width=160).print(table)
 
 

@@ -305,6 +305,55 @@ class PromotionConfig(_Section):
     max_test_ece: float = Field(0.05, ge=0, le=1)
 
 
+class SegmentConfig(_Section):
+    """One segment: the leads whose `column` is one of `values` (or none of `not_in`); trimmed, case-insensitive."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Used in run, metric and model names.")
+    column: str = Field(description="A categorical lead column (your column name or its role, e.g. country).")
+    values: list[str] = Field(default_factory=list)
+    not_in: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_filter(self) -> "SegmentConfig":
+        if bool(self.values) == bool(self.not_in):
+            raise ValueError(f"segment '{self.name}': give exactly one of values or not_in (a non-empty list)")
+        return self
+
+    def keys(self) -> set[str]:
+        return {v.strip().casefold() for v in (self.values or self.not_in)}
+
+
+class SegmentsConfig(_Section):
+    """One global model plus one per segment (its own rows); too little data: the segment uses the global one."""
+
+    define: list[SegmentConfig] = Field(default_factory=list, description="The segments; empty: one global model.")
+    min_leads: int = Field(200, ge=1, description="Training-period leads a segment needs for its own model.")
+    min_conversions: int = Field(40, ge=1, description="Converted (and other) training-period leads it needs.")
+    min_eval_conversions: int = Field(5, ge=1, description="Converted leads it needs in validation and in test.")
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> "SegmentsConfig":
+        """Filters on the same column are compared here; on different columns, on the training leads (train)."""
+        names = [s.name for s in self.define]
+        if dup := next((n for n in names if names.count(n) > 1), None):
+            raise ValueError(f"segments.define: the name '{dup}' is used twice")
+        for i, a in enumerate(self.define):
+            for b in self.define[i + 1:]:
+                if a.column.casefold() != b.column.casefold():
+                    continue
+                if a.values and b.values:
+                    shared = [f"'{v}'" for v in sorted(a.keys() & b.keys())]
+                elif a.values or b.values:  # listed values the other segment does not exclude
+                    listed, excluded = (a, b) if a.values else (b, a)
+                    shared = [f"'{v}'" for v in sorted(listed.keys() - excluded.keys())]
+                else:
+                    shared = ["any value outside both not_in lists"]
+                if shared:
+                    raise ValueError(f"segments '{a.name}' and '{b.name}' overlap: {a.column} {shared[0]} is in "
+                                     f"both (a lead belongs to one segment at most)")
+        return self
+
+
 class MlflowConfig(_Section):
     tracking_uri: str | None = None
     experiment: str = "lead-scoring"
@@ -322,6 +371,7 @@ class Config(_Section):
     accounts: AccountsConfig = Field(default_factory=AccountsConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
     promotion: PromotionConfig = Field(default_factory=PromotionConfig)
+    segments: SegmentsConfig = Field(default_factory=SegmentsConfig)
     mlflow: MlflowConfig = Field(default_factory=MlflowConfig)
     _source_dir: Path | None = PrivateAttr(default=None)
 

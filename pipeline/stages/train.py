@@ -26,6 +26,7 @@ from models.plots import calibration_figure, gains_figure, pr_figure, roc_figure
 from models.pyfunc import LeadScorerModel
 from models.report import figure_png, session_report
 from models.scorer import LeadScorer
+from models.segments import SegmentedScorer, SegmentRoute, SegmentRule, assign
 from pipeline import tracking
 from pipeline.config import Config
 from pipeline.console import Reporter
@@ -37,6 +38,8 @@ from pipeline.insights import training_insights
 from pipeline.fingerprints import code_fingerprint, data_fingerprint, file_digest
 from pipeline.fitting import Fit, examples_for, fit_all, refit_scorer
 from pipeline.inputs.readiness import assess, readiness_line
+from pipeline.segments import (ROUTED, check_no_overlap, comparison, fallback_reason, lead_counts, only_model, segment_masks,
+                               segment_rules, subset)
 
 log = logging.getLogger("leadscore")
 LOWER_IS_BETTER = ("log_loss", "brier", "ece")
@@ -50,6 +53,7 @@ class FittedModel:
     run_id: str = ""
     model_uri: str = ""
     report: dict[str, Any] = field(default_factory=dict)  # grade table, drivers, charts for the HTML report
+    final: LeadScorer | None = None  # the refit (training.refit) when it was logged
 
 
 @dataclass
@@ -85,6 +89,8 @@ def run_train(cfg: Config, data: str | None = None, until: pd.Timestamp | None =
     examples.readiness = assess(cfg, inputs, examples)
     reporter.step(readiness_line(examples.readiness))
     reporter.step("Examples: " + examples.readiness["uses"])
+    rules = segment_rules(cfg, examples)  # bad or overlapping segments fail before any fitting
+    check_no_overlap(rules, examples)
     fingerprint = data_fingerprint(inputs)
     tracking.ensure_experiment(cfg.mlflow.experiment, uri)
     with mlflow.start_run(run_name=_session_name(examples)) as parent:
@@ -97,14 +103,20 @@ def run_train(cfg: Config, data: str | None = None, until: pd.Timestamp | None =
         best = select_best(fitted, cfg.training.selection_metric)
         mlflow.set_tag("best_model", best)
         final_uri = log_final_model(cfg, fitted[best], examples, reporter)
+        segments: list[dict[str, Any]] = []
+        if rules:
+            final_uri, segments = train_segments(cfg, examples, rules, fitted[best], fingerprint, reporter)
         insights = training_insights(examples)
         mlflow.log_text(insights.to_csv(index=False), "insights/attribute_insights.csv")
-        mlflow.log_text(build_report(examples, fitted, best, insights), "report.html")
-        version = register(cfg, fitted[best], fingerprint, final_uri)
+        mlflow.log_text(build_report(examples, fitted, best, insights, segments), "report.html")
+        listed = [{k: r[k] for k in ("segment", "model", "fallback")} for r in segments if r["segment"] != ROUTED]
+        tags = {"segments": json.dumps(listed)} if rules else {}
+        version = register(cfg, fitted[best], fingerprint, final_uri, extra_tags=tags)
         tracking.set_alias(cfg.mlflow.registered_model, tracking.CHALLENGER, version)
         mlflow.set_tag("registered_version", version)
     reporter.step(f"Registered {cfg.mlflow.registered_model} version {version} ({best}) as challenger")
-    return TrainResult(parent.info.run_id, fitted, best, version, examples, uri, fingerprint, inputs)
+    extra = {"segments": segments} if rules else {}
+    return TrainResult(parent.info.run_id, fitted, best, version, examples, uri, fingerprint, inputs, extra)
 
 
 def log_fit(fit: Fit) -> FittedModel:
@@ -119,6 +131,7 @@ def log_fit(fit: Fit) -> FittedModel:
     mlflow.log_metrics(metrics)
     report = _log_plots(name, scorer, d)
     report["grades"] = _log_grade_tables(scorer, d)
+    report["p_test"] = d["p_test"]  # the segments' comparison reuses the test probabilities
     if isinstance(scorer.model, PointsModel):
         mlflow.log_text(yaml.safe_dump(rules_to_yaml_dict(scorer.model.rules), sort_keys=False), "points/rules.yaml")
     model_uri = log_scorer(scorer, fit.examples, name)
@@ -168,7 +181,7 @@ def _log_grade_tables(scorer: LeadScorer, d: dict[str, Any]) -> pd.DataFrame:
 
 
 def build_report(examples: Examples, fitted: dict[str, FittedModel], best: str,
-                 insights: pd.DataFrame | None = None) -> str:
+                 insights: pd.DataFrame | None = None, segments: list[dict[str, Any]] | None = None) -> str:
     counts = examples.counts()
     facts = {f"{part} examples": f"{c['rows']:,} ({c['conversions']:,} converted, {c['conversions'] / max(c['rows'], 1):.1%})"
              for part, c in counts.items()}
@@ -183,7 +196,7 @@ def build_report(examples: Examples, fitted: dict[str, FittedModel], best: str,
     chosen = fitted[best].report
     return session_report(f"leadscore training session ({_session_name(examples)})", facts, pd.DataFrame(rows), best,
                           chosen.get("grades", pd.DataFrame()), chosen.get("drivers", pd.DataFrame()), chosen.get("charts", {}),
-                          insights)
+                          insights, segments=pd.DataFrame(segments) if segments else None)
 
 
 def log_scorer(scorer: LeadScorer, examples: Examples, name: str, artifact: str = "model") -> str:
@@ -218,6 +231,7 @@ def log_final_model(cfg: Config, best: FittedModel, examples: Examples, reporter
     if final is None:
         best.report["final_model"] = "the evaluated model (not refitted: training.refit is off or it learns nothing)"
         return best.model_uri
+    best.final = final
     with mlflow.start_run(run_id=best.run_id, nested=True):
         uri = log_scorer(final, examples, best.name, artifact="final_model")
         mlflow.log_params({f"final.{k}": v for k, v in final.model.params().items() if k.startswith("refit")})
@@ -229,16 +243,86 @@ def log_final_model(cfg: Config, best: FittedModel, examples: Examples, reporter
     return uri
 
 
-def register(cfg: Config, best: FittedModel, fingerprint: str, model_uri: str | None = None) -> str:
+def register(cfg: Config, best: FittedModel, fingerprint: str, model_uri: str | None = None, name: str | None = None,
+             extra_tags: dict[str, str] | None = None) -> str:
+    """Register `model_uri` (default: the evaluated model) as a new version of `name` (default: the main model)."""
     from importlib.metadata import version as package_version
-
 
     tags = {"model_name": best.name, "config_hash": cfg.fingerprint(), "data_fingerprint": fingerprint,
             "code_version": f"{package_version('leadscore')}+{code_fingerprint()}", "source_run_id": best.run_id,
             "evaluated_model_uri": best.model_uri, "refit": str(model_uri not in (None, best.model_uri)).lower(),
-            **{k: f"{v:.4f}" for k, v in best.metrics.items() if k.startswith("test_")}}
-    version = mlflow.register_model(model_uri or best.model_uri, cfg.mlflow.registered_model, tags=tags)
+            **{k: f"{v:.4f}" for k, v in best.metrics.items() if k.startswith("test_")}} | (extra_tags or {})
+    version = mlflow.register_model(model_uri or best.model_uri, name or cfg.mlflow.registered_model, tags=tags)
     return str(version.version)
+
+
+def train_segments(cfg: Config, examples: Examples, rules: list[SegmentRule], best: FittedModel, fingerprint: str,
+                   reporter: Reporter) -> tuple[str, list[dict[str, Any]]]:
+    """One model per segment (the global winner's kind, fitted by `fit_all` on the segment's rows of the same
+    feature table), each in a nested run tagged `segment`, registered as `<registered>-segment-<name>`; then the
+    routing scorer, logged as `segmented_model` in the winner's run. Returns its URI and the comparison rows
+    (segment vs global model on the same test rows), which go to the parent run as `segment.<name>.*`."""
+    X_te, y_te = examples.rows("test")
+    on_test = assign(rules, X_te)
+    p_global = best.report["p_test"]
+    p_routed = p_global.copy()
+    routes, rows = [], []
+    for i, (rule, mask) in enumerate(zip(rules, segment_masks(rules, examples))):
+        own = fit_segment(cfg, rule, subset(examples, mask), best, fingerprint, reporter)
+        fallback = "" if isinstance(own, FittedModel) else own
+        if fallback:
+            reporter.step(f"Segment {rule.name}: scored by the global model ({fallback})")
+        p_segment = own.report["p_test"] if not fallback else None
+        if p_segment is not None:
+            p_routed[on_test == i] = p_segment
+        rows.append(comparison(rule.name, y_te[on_test == i], p_global[on_test == i], p_segment, fallback))
+        routes.append(SegmentRoute(rule, None if fallback else (own.final or own.scorer), fallback))
+    rows.append(comparison(ROUTED, y_te, p_global, p_routed))
+    for row in rows:
+        key = "segments.routed" if row["segment"] == ROUTED else f"segment.{row['segment']}"
+        mlflow.log_metrics({f"{key}.{k}": v for k, v in row.items()
+                            if k.startswith(("segment_", "global_")) and v is not None})
+    mlflow.log_dict(rows, "segments/comparison.json")
+    routed = SegmentedScorer.around(best.final or best.scorer, routes)
+    routed.drift_reference = fit_reference(routed, examples_for(cfg, best.scorer.model, examples).rows("test")[0])
+    with mlflow.start_run(run_id=best.run_id, nested=True):
+        uri = log_scorer(routed, examples, best.name, artifact="segmented_model")
+        mlflow.log_dict(routed.describe(), "segments/routes.json")
+    return uri, rows
+
+
+def fit_segment(cfg: Config, rule: SegmentRule, examples: Examples, best: FittedModel, fingerprint: str,
+                reporter: Reporter) -> FittedModel | str:
+    """The segment's own model in a nested run `segment-<name>`, registered; or why it falls back."""
+    reason = fallback_reason(cfg.segments, examples)
+    with mlflow.start_run(run_name=f"segment-{rule.name}", nested=True):
+        mlflow.set_tags({"segment": rule.name, "segment.filter": rule.describe(), "segment.fallback": reason or "none"})
+        leads = lead_counts(examples)
+        mlflow.log_metrics({f"{part}_{k}": v for part, c in examples.counts().items() for k, v in c.items()}
+                           | {f"{p}_leads": c["leads"] for p, c in leads.items()}
+                           | {f"{p}_converted_leads": c["conversions"] for p, c in leads.items()})
+        if reason:
+            return reason
+        seg_cfg = only_model(cfg, best.name)
+        fitted: dict[str, FittedModel] = {}
+
+        def log_segment_fit(fit: Fit) -> None:
+            mlflow.set_tag("segment", rule.name)
+            fitted[fit.name] = log_fit(fit)
+
+        try:
+            fit_all(seg_cfg, examples, reporter, label=f" (segment {rule.name})", each=log_segment_fit)
+        except ValueError as exc:  # e.g. a validation or test period of one class: the global model scores it
+            reason = f"its own model could not be fitted: {str(exc).splitlines()[0]}"
+            mlflow.set_tag("segment.fallback", reason)
+            return reason
+        own = fitted[best.name]
+        uri = log_final_model(seg_cfg, own, examples, reporter)
+        name = f"{cfg.mlflow.registered_model}-segment-{rule.name}"
+        version = register(cfg, own, fingerprint, uri, name=name, extra_tags={"segment": rule.name})
+        tracking.set_alias(name, tracking.CHALLENGER, version)
+        reporter.step(f"Segment {rule.name}: registered {name} version {version}")
+    return own
 
 
 def _session_name(examples: Examples) -> str:

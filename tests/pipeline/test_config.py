@@ -109,3 +109,44 @@ def test_every_config_key_is_documented_in_the_default_config() -> None:
                 continue
         missing.append(key)
     assert missing == []
+
+
+def _segments(*define: dict) -> dict:
+    return {"segments": {"define": list(define)}}
+
+
+def test_segments_load_from_the_example_config():
+    cfg = load_config(REPO / "configs/examples/segments.yaml")
+    assert [s.name for s in cfg.segments.define] == ["north_america", "europe", "singapore"]
+    assert cfg.segments.define[0].keys() == {"united states", "canada"}
+    assert cfg.resolve(cfg.models.points.rules).exists()
+    assert cfg.training == Config().training  # everything else keeps its default
+
+
+@pytest.mark.parametrize("define, message", [
+    ([{"name": "a", "column": "country", "values": ["US", "DE"]}, {"name": "b", "column": "Country", "values": [" de"]}],
+     r"^config: segments 'a' and 'b' overlap: country 'de' is in both"),
+    ([{"name": "a", "column": "country", "values": ["US", "DE"]}, {"name": "rest", "column": "country", "not_in": ["US"]}],
+     r"segments 'a' and 'rest' overlap: country 'de' is in both"),
+    ([{"name": "a", "column": "country", "not_in": ["US"]}, {"name": "b", "column": "country", "not_in": ["DE"]}],
+     r"segments 'a' and 'b' overlap: country any value outside both not_in lists is in both"),
+    ([{"name": "a", "column": "country", "values": ["US"]}, {"name": "a", "column": "industry", "values": ["x"]}],
+     r"the name 'a' is used twice"),
+    ([{"name": "a", "column": "country"}], r"segment 'a': give exactly one of values or not_in"),
+    ([{"name": "a", "column": "country", "values": ["US"], "not_in": ["DE"]}], r"exactly one of values or not_in"),
+    ([{"name": "north america", "column": "country", "values": ["US"]}], r"segments.define.0.name"),
+    ([{"name": "a", "colum": "country", "values": ["US"]}], r"'segments.define.0.column': Field required"),
+])
+def test_bad_segments_are_one_line_errors(define, message):
+    with pytest.raises(ConfigError, match=message) as err:
+        parse_config(_segments(*define))
+    assert "\n" not in str(err.value)
+
+
+def test_disjoint_segments_on_one_column_and_segments_on_other_columns_load():
+    cfg = parse_config(_segments({"name": "na", "column": "country", "values": ["US", "Canada"]},
+                                 {"name": "rest", "column": "country", "not_in": ["us", "CANADA"]},
+                                 {"name": "software", "column": "industry", "values": ["Software"]}))
+    assert [s.name for s in cfg.segments.define] == ["na", "rest", "software"]  # cross-column: checked at train
+    with pytest.raises(ConfigError, match="segments.min_conversions"):
+        parse_config({"segments": {"min_conversions": 0}})
