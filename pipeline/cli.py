@@ -258,11 +258,14 @@ def predict(
     config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
 ) -> None:
     """Score leads: probability, 0-100 score, grade, fit / engagement scores and top reasons."""
-    from pipeline.stages.predict import run_predict
+    if engine is Engine.spark:
+        from pipeline.spark.engine import run_predict_spark as run_predict
+    else:
+        from pipeline.stages.predict import run_predict
 
     cfg = _config(config)
     summary = run_predict(cfg, leads, events, output, _timestamp(as_of, "--as-of"), model_uri, Reporter(quiet or as_json),
-                          previous=previous, engine=engine.value, outcomes=outcomes)
+                          previous=previous, outcomes=outcomes)
     _emit(as_json, summary)
 
 
