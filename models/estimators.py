@@ -20,6 +20,7 @@ from sklearn.pipeline import Pipeline, make_pipeline, make_union
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, QuantileTransformer, SplineTransformer, StandardScaler
 
 from features.categories import RareCategoryEncoder
+from models.alerts import Thresholds
 
 
 class MarginModel(Protocol):
@@ -31,6 +32,29 @@ class MarginModel(Protocol):
     def margin(self, X: pd.DataFrame) -> np.ndarray: ...
     def contributions(self, X: pd.DataFrame) -> np.ndarray: ...
     def params(self) -> dict[str, Any]: ...
+
+
+def known_categories(model: object) -> dict[str, list[str]]:
+    """Per categorical feature, the values `model` learnt something for: its own `known_categories()`,
+    else its rare-category encoder's (without the catch-all '__other__'). Empty for models without a
+    notion of unseen values (the points model: no rule, no points)."""
+    own = getattr(model, "known_categories", None)
+    if callable(own):
+        return {str(k): [str(v) for v in vals] for k, vals in own().items()}
+    return _kept_categories(getattr(model, "encoder", None))
+
+
+def _kept_categories(encoder: object) -> dict[str, list[str]]:
+    """A fitted rare-category encoder's categories per column, without its catch-all '__other__'."""
+    categories = getattr(encoder, "categories_", None) or {}
+    return {str(col): [str(v) for v in cats if v != "__other__"] for col, cats in categories.items()}
+
+
+def native_thresholds(model: object) -> Thresholds | None:
+    """A model's own hot / MQL alert thresholds (`models.alerts.Thresholds`: the points model's, whose
+    score is in points), or None: the configured ones apply."""
+    own = getattr(model, "alert_thresholds", None)
+    return own() if callable(own) else None
 
 
 def signed_log1p(x: np.ndarray) -> np.ndarray:
@@ -45,6 +69,10 @@ class _Encoded:
         self.feature_names = list(X.columns)
         self.categorical = [c for c in categorical if c in X.columns]
         self.encoder = RareCategoryEncoder(self.categorical, min_share, max_categories).fit(X)
+
+    def known_categories(self) -> dict[str, list[str]]:
+        """Per categorical feature, the values the encoder kept (the others are scored as '__other__')."""
+        return _kept_categories(self.encoder)
 
     def _encode(self, X: pd.DataFrame) -> pd.DataFrame:
         X = X[self.feature_names]

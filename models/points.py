@@ -16,6 +16,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from features.metadata import FeatureInfo
+from models.alerts import Thresholds as AlertThresholds
 
 
 class Rule(BaseModel):
@@ -107,6 +108,15 @@ class PointsModel:
     def temperature(self, points: np.ndarray) -> np.ndarray:
         t = self.rules.thresholds
         return np.where(points >= t.hot, "hot", np.where(points >= t.warm, "warm", "cold"))
+
+    def known_categories(self) -> dict[str, list[str]]:
+        """None at all: a value no rule names simply gets no points (nothing is 'unseen')."""
+        return {}
+
+    def alert_thresholds(self) -> AlertThresholds | None:
+        """The rule set's own hot / MQL thresholds, in points (the score of a points model)."""
+        t = getattr(self.rules, "thresholds", None)
+        return AlertThresholds(mql_score=t.mql, hot_grade=None, hot_score=t.hot) if t is not None else None
 
     def contributions(self, X: pd.DataFrame) -> np.ndarray:
         contrib = self._rule_points(X)

@@ -9,26 +9,42 @@ cut-offs then apply unchanged, and the SHAP contributions scale by the same `a` 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from models.estimators import LightGBMModel, LogRegModel, MarginModel
+from models.estimators import LightGBMModel, LogRegModel, MarginModel, known_categories, native_thresholds
 from models.points import PointsModel, SuggestedPointsModel
 
 
 class RescaledModel:
-    """A fitted model whose margin and contributions are `a * inner + b` (b on the bias column). Every other
-    attribute (feature names, encoder, rules...) is the inner model's."""
+    """A fitted model whose margin and contributions are `a * inner + b` (b on the bias column). What
+    scoring asks the model besides (its name, feature names, native score, known categories, alert
+    thresholds) is the inner model's answer."""
 
     def __init__(self, inner: MarginModel, a: float, b: float, refit_rows: int):
         self.inner, self.a, self.b, self.refit_rows = inner, float(a), float(b), int(refit_rows)
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") or name in ("inner", "a", "b", "refit_rows"):
-            raise AttributeError(name)
-        return getattr(self.inner, name)
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def feature_names(self) -> list[str]:
+        return self.inner.feature_names
+
+    @property
+    def native_score(self) -> Callable[[pd.DataFrame], np.ndarray]:
+        """The inner model's own 0-100 score (a refitted points table's points); AttributeError when it has none."""
+        return self.inner.native_score
+
+    def known_categories(self) -> dict[str, list[str]]:
+        return known_categories(self.inner)
+
+    def alert_thresholds(self) -> Any:
+        return native_thresholds(self.inner)
 
     def margin(self, X: pd.DataFrame) -> np.ndarray:
         return self.a * np.asarray(self.inner.margin(X), dtype=float) + self.b

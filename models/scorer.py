@@ -1,5 +1,11 @@
 """LeadScorer: the fitted feature builder, model, calibrator and grade scale that turn a lead-level
-feature table into the SPEC 4 scoring columns. This is what the MLflow pyfunc wraps."""
+feature table into the SPEC 4 scoring columns. This is what the MLflow pyfunc wraps.
+
+It also answers what batch scoring asks about a fitted model before and while it scores (the leads
+columns it expects, the event types and category values it knows, its alert thresholds), so that
+pipeline/ never looks into fitted internals. Each answer is a function here taking the scorer (anything
+with its `model` and `builder`: older pickles, test doubles) and a method of `LeadScorer`.
+"""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -11,15 +17,40 @@ import pandas as pd
 
 from features.builder import LeadFeatureBuilder
 from features.metadata import FeatureInfo
+from models.alerts import Thresholds
 from models.calibration import Calibrator
 from models.drift import DriftReference
-from models.estimators import MarginModel
+from models.estimators import MarginModel, known_categories, native_thresholds
 from models.explain import MIN_CONTRIBUTION, reason_plan
 from models.grades import GradeScale, MatrixGrades
 
 REASON_TEXT_COLUMNS = ["reason_1", "reason_2", "reason_3"]  # top_reasons' labels as plain text, same order
 OUTPUT_COLUMNS = ["lead_id", "as_of", "probability", "score", "grade", "fit_score", "engagement_score",
                   "matrix_grade", "top_reasons", *REASON_TEXT_COLUMNS, "model_name", "model_version", "scored_at"]
+
+
+def expected_columns(scorer: Any) -> list[str]:
+    """The leads columns the scorer's fitted builder reads (the profile's roles and generic columns);
+    empty for a builder without a fitted profile."""
+    profile = getattr(scorer.builder, "profile_", None)
+    if profile is None:
+        return []
+    return [*getattr(profile, "roles_present_", []), *getattr(profile, "numeric_generic_", []),
+            *getattr(profile, "categorical_generic_", [])]
+
+
+def known_event_types(scorer: Any) -> set[str] | None:
+    """The event types the scorer's fitted builder has features for; None when it uses no events."""
+    eng = getattr(scorer.builder, "engagement_", None)
+    if eng is None:
+        return None
+    return {*eng.event_types_, *eng.high_intent, *eng.negative, *eng.email_open, *eng.email_click}
+
+
+def alert_thresholds(scorer: Any, mql_score: float, hot_grade: str | None = "A") -> Thresholds:
+    """The model's own hot / MQL thresholds (a points model's, in points), else MQL at `mql_score` and hot
+    from grade `hot_grade` (the configured ones)."""
+    return native_thresholds(scorer.model) or Thresholds(mql_score=mql_score, hot_grade=hot_grade)
 
 
 @dataclass
@@ -40,6 +71,20 @@ class LeadScorer:
     @property
     def feature_names(self) -> list[str]:
         return self.model.feature_names
+
+    # what batch scoring asks (the module functions of the same names, for this scorer)
+    def expected_columns(self) -> list[str]:
+        return expected_columns(self)
+
+    def known_event_types(self) -> set[str] | None:
+        return known_event_types(self)
+
+    def known_categories(self) -> dict[str, list[str]]:
+        """Per categorical feature, the values the model learnt something for (others are scored as 'other')."""
+        return known_categories(self.model)
+
+    def alert_thresholds(self, mql_score: float, hot_grade: str | None = "A") -> Thresholds:
+        return alert_thresholds(self, mql_score, hot_grade)
 
     def probability(self, features: pd.DataFrame) -> np.ndarray:
         return self.calibrator.predict(self.model.margin(features))

@@ -269,18 +269,18 @@ def predict(
     config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
 ) -> None:
     """Score leads: probability, 0-100 score, grade, fit / engagement scores and top reasons."""
-    from pipeline.stages.predict import run_predict
+    if engine is Engine.spark:
+        from pipeline.spark.engine import run_predict_spark as run_predict
+    else:
+        from pipeline.stages.predict import run_predict
+
+    from pipeline.scoring.extras import build_steps
 
     cfg = _config(config)
     summary = run_predict(cfg, leads, events, output, _timestamp(as_of, "--as-of"), model_uri, Reporter(quiet or as_json),
-                          previous=previous, engine=engine.value, outcomes=outcomes,
-                          **_given(history=history, output_format=output_format.value if output_format else None))
+                          previous=previous, outcomes=outcomes,
+                          steps=build_steps(cfg, history, output_format.value if output_format else None))
     _emit(as_json, summary)
-
-
-def _given(**options: Any) -> dict[str, Any]:
-    """The options set on the command line (None: the config decides)."""
-    return {k: v for k, v in options.items() if v is not None}
 
 
 @app.command()

@@ -1,10 +1,13 @@
-"""MLflow: tracking URI resolution, experiments with artifacts beside the store, registry helpers."""
+"""MLflow: tracking URI resolution, experiments with artifacts beside the store, registry helpers, and
+loading a scoring model (`load_model`; which URIs may be loaded is `pipeline.model_uri`, checked before
+this module, and so MLflow, is imported)."""
 from __future__ import annotations
 
 import logging
 import os
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 import mlflow
 from mlflow.exceptions import MlflowException
@@ -12,9 +15,10 @@ from mlflow.tracking import MlflowClient
 
 from pipeline.config import Config
 from pipeline.errors import LeadscoreError
+from pipeline.model_uri import CHAMPION, require_store
 
 log = logging.getLogger("leadscore")
-CHAMPION, CHALLENGER = "champion", "challenger"
+CHALLENGER = "challenger"  # CHAMPION: pipeline.model_uri
 RUNTIME_PACKAGES = ("mlflow", "lightgbm", "scikit-learn", "pandas", "numpy", "pyarrow", "joblib",
                     "disposable-email-domains", "pydantic", "pyyaml")
 
@@ -139,3 +143,11 @@ def resolve_version(uri: str) -> str:
         return alias_version(name, alias) or ""
     parts = ref.split("/")
     return parts[1] if len(parts) > 1 and parts[1].isdigit() else ""
+
+
+def load_model(cfg: Config, model_uri: str, workdir: str | Path | None = None) -> tuple[str, Any, str]:
+    """(tracking URI, the pyfunc, its registry version) for a model URI checked by
+    `pipeline.model_uri.check_model_uri`; a registry URI against a missing local store is a one-line error."""
+    uri = setup(cfg, workdir, demo_fallback=True)
+    require_store(uri, model_uri)
+    return uri, load_pyfunc(model_uri), resolve_version(model_uri)

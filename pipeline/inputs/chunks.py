@@ -226,7 +226,7 @@ def chunked_inputs(cfg: DataConfig, leads_path: str | Path, events_path: str | P
                 found.previous = Spill(folder / "previous" if folder else None, n_chunks)
                 if found.previous.folder is not None:
                     found.previous.folder.mkdir()
-                _read_previous(Path(previous_path), chunk_leads, found)
+                read_previous(Path(previous_path), chunk_leads, found)
         yield found
     finally:
         if folder is not None:
@@ -334,8 +334,10 @@ def _read_events(cfg: DataConfig, path: Path, as_of: pd.Timestamp, batch_rows: i
 PREVIOUS_COLUMNS = ["lead_id", "score", "grade"]
 
 
-def _read_previous(path: Path, batch_rows: int, found: ChunkedInputs) -> None:
-    """A scores file written by `leadscore predict` (CSV or Parquet): lead_id, score and grade."""
+def read_previous(path: Path, batch_rows: int, found: ChunkedInputs) -> None:
+    """A scores file written by `leadscore predict` (CSV or Parquet), read and checked batch by batch:
+    its lead_id, score and grade go to `found.previous.add(*found.route(rows, count_unknown=False))`
+    (`found` a `ChunkedInputs`, or anything with those two methods: the Spark engine's sink)."""
     offset = 0
     for batch in iter_table(path, ["lead_id"], batch_rows, columns=PREVIOUS_COLUMNS):
         missing = [c for c in PREVIOUS_COLUMNS if c not in batch.columns]

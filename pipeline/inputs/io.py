@@ -33,7 +33,7 @@ def read_table(path: str | Path, text_columns: Sequence[str] = ()) -> pd.DataFra
     `text_columns` (ids) are read from CSV as text exactly as written, so '00123' stays '00123'.
     """
     path = Path(path)
-    _check_readable(path)
+    check_readable(path)
     suffix = path.suffix.lower()
     if path.stat().st_size == 0:
         raise InputError(f"{path}: file is empty (no header, no rows)")
@@ -46,7 +46,7 @@ def read_table(path: str | Path, text_columns: Sequence[str] = ()) -> pd.DataFra
         raise
     except (pa.ArrowException, OSError, ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         kind = "Parquet" if suffix != ".csv" else "CSV"
-        raise InputError(f"{path}: not a readable {kind} file ({_one_line(exc)})") from None
+        raise InputError(f"{path}: not a readable {kind} file ({one_line(exc)})") from None
 
 
 def iter_table(path: str | Path, text_columns: Sequence[str] = (), batch_rows: int = 1_000_000,
@@ -55,7 +55,7 @@ def iter_table(path: str | Path, text_columns: Sequence[str] = (), batch_rows: i
     exist, if given), with the same checks and one-line errors as `read_table`. A file with a header
     and no rows yields one empty frame, so the contracts see its columns."""
     path = Path(path)
-    _check_readable(path)
+    check_readable(path)
     if path.stat().st_size == 0:
         raise InputError(f"{path}: file is empty (no header, no rows)")
     parquet = path.suffix.lower() in (".parquet", ".pq")
@@ -72,7 +72,7 @@ def iter_table(path: str | Path, text_columns: Sequence[str] = (), batch_rows: i
             if empty:
                 yield source.schema_arrow.empty_table().select(wanted or names).to_pandas()
             return
-        _check_csv_head(path)
+        check_csv_head(path)
         dtype = {c: str for c in text_columns if c}
         first = True
         with pd.read_csv(path, encoding="utf-8-sig", low_memory=False, dtype=dtype or None, chunksize=batch_rows) as reader:
@@ -88,16 +88,16 @@ def iter_table(path: str | Path, text_columns: Sequence[str] = (), batch_rows: i
     except pd.errors.EmptyDataError:
         raise InputError(f"{path}: file is empty (no header, no rows)") from None
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({_bad_byte(path, exc)}); re-export the file as CSV UTF-8") from None
+        raise InputError(f"{path}: not UTF-8 text ({bad_byte(path, exc)}); re-export the file as CSV UTF-8") from None
     except (pa.ArrowException, OSError, ValueError, pd.errors.ParserError) as exc:
-        raise InputError(f"{path}: not a readable {'Parquet' if parquet else 'CSV'} file ({_one_line(exc)})") from None
+        raise InputError(f"{path}: not a readable {'Parquet' if parquet else 'CSV'} file ({one_line(exc)})") from None
 
 
 def count_rows(path: str | Path) -> int:
     """Data rows of a table file, cheaply: Parquet metadata, or line breaks of a CSV (an upper bound
     when cells hold line breaks). Used to size chunks, never to check the data."""
     path = Path(path)
-    _check_readable(path)  # the first look at a file: missing / a folder is the one-line error here too
+    check_readable(path)  # the first look at a file: missing / a folder is the one-line error here too
     if path.suffix.lower() in (".parquet", ".pq"):
         try:
             return pq.ParquetFile(path).metadata.num_rows
@@ -111,7 +111,9 @@ def count_rows(path: str | Path) -> int:
     return max(lines + (last != b"\n") - 1, 0)
 
 
-def _check_csv_head(path: Path) -> None:
+def check_csv_head(path: Path) -> None:
+    """The checks a CSV file's first bytes and header row allow: UTF-16, binary data, a separator other
+    than the comma, a column named twice; each a one-line InputError."""
     with open(path, "rb") as handle:
         head = handle.read(4096)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -149,19 +151,19 @@ def _check_csv_columns(path: Path, frame: pd.DataFrame) -> None:
 
 
 def _read_csv(path: Path, text_columns: Sequence[str] = ()) -> pd.DataFrame:
-    _check_csv_head(path)
+    check_csv_head(path)
     dtype = {c: str for c in text_columns if c}
     try:
         frame = pd.read_csv(path, encoding="utf-8-sig", low_memory=False, dtype=dtype or None)
     except pd.errors.EmptyDataError:
         raise InputError(f"{path}: file is empty (no header, no rows)") from None
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({_bad_byte(path, exc)}); re-export the file as CSV UTF-8") from None
+        raise InputError(f"{path}: not UTF-8 text ({bad_byte(path, exc)}); re-export the file as CSV UTF-8") from None
     _check_csv_columns(path, frame)
     return frame
 
 
-def _bad_byte(path: Path, exc: UnicodeDecodeError) -> str:
+def bad_byte(path: Path, exc: UnicodeDecodeError) -> str:
     """'byte 0xfc on line 3' for the first byte that is not UTF-8 (the BOM is skipped by the codec)."""
     raw = path.read_bytes()
     offset = exc.start + (3 if raw.startswith(b"\xef\xbb\xbf") else 0)
@@ -169,7 +171,8 @@ def _bad_byte(path: Path, exc: UnicodeDecodeError) -> str:
     return f"byte 0x{raw[offset]:02x} on line {line}" if offset < len(raw) else f"bad byte at offset {offset}"
 
 
-def _check_readable(path: Path) -> None:
+def check_readable(path: Path) -> None:
+    """A file that exists, is not a folder and is CSV or Parquet by its extension, else a one-line InputError."""
     if not path.exists():
         raise InputError(f"{path}: file not found")
     if path.is_dir():
@@ -364,6 +367,7 @@ def _fsync_path(path: Path) -> None:
             os.close(fd)
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
+    """The first line of an error's message (at most 200 characters), or its type's name."""
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__

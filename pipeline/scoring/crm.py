@@ -83,20 +83,12 @@ class CrmStep:
 
     def start(self, batch: Batch) -> None:
         self.target = crm_path(batch.output)
-        self.writer = TableWriter(self.target, list(self.mapping))
-        self.writer.__enter__()
+        # committed with OUTPUT when the batch succeeds, discarded when it fails (pipeline.scoring.steps.Batch.files)
+        self.writer = batch.files.enter_context(TableWriter(self.target, list(self.mapping)))
 
     def part(self, scores: pd.DataFrame, leads: pd.DataFrame) -> pd.DataFrame:
         self.writer.write(to_crm(scores, self.mapping))
         return scores
 
     def finish(self, batch: Batch) -> dict[str, Any]:
-        writer, self.writer = self.writer, None
-        writer.__exit__(None, None, None)
-        return {"crm_output": str(self.target), "crm_rows": writer.rows}
-
-    def abort(self) -> None:
-        """Drop the unfinished file (the core may call it when the batch fails; the O_TMPFILE is freed anyway)."""
-        if self.writer is not None:
-            writer, self.writer = self.writer, None
-            writer.__exit__(RuntimeError, RuntimeError("batch failed"), None)
+        return {"crm_output": str(self.target), "crm_rows": self.writer.rows}

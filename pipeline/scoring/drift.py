@@ -1,7 +1,8 @@
 """Drift monitoring of a batch: PSI per feature and for the score against the reference stored with
 the model (models/drift.py), the drift reports beside the scores, MLflow metrics and one warning line.
 
-How `predict` uses it, chunk by chunk (memory does not grow with the number of leads):
+How the batch core (`pipeline.scoring.batch`) uses it, part by part (memory does not grow with the
+number of leads; the Spark engine counts the features per bucket and merges the counts):
 
     drift = BatchDrift(scorer, warn_psi=cfg.scoring.drift_warn_psi)
     for table in chunks:                      # the feature table given to the model

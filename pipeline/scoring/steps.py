@@ -4,9 +4,12 @@ A step sees the batch start, every scored part in the order parts are written (i
 them), and the batch end (it may write files beside OUTPUT, atomically, and adds keys to the summary).
 Both engines run the same steps: the pandas engine per chunk, the Spark engine per Arrow batch it
 streams into OUTPUT on the driver. So a step never assumes a part holds a whole account or all leads.
+The core that runs them is `pipeline.scoring.batch`; the first step is the alerts of `--previous`
+(`pipeline.scoring.alerts.AlertsStep`).
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,6 +27,11 @@ class Batch:
     sources: dict[str, str]  # "leads", "events", ...: the input files, for messages
     model_version: str = ""
     options: dict[str, Any] = field(default_factory=dict)  # the config's and CLI's choices for the steps
+    # a file a step streams into across parts is opened here (`batch.files.enter_context(TableWriter(...))`):
+    # it appears, with OUTPUT, when the batch ends without an error, and is discarded otherwise
+    files: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+    # during `part`: the previous scoring's rows (lead_id, score, grade) of the part's leads, with --previous
+    previous: pd.DataFrame | None = None
 
 
 class BatchStep(Protocol):

@@ -9,42 +9,18 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.config import Config
-from pipeline.inputs.data import Inputs, load_scoring_inputs
-from pipeline.errors import InputError
+from pipeline.inputs.as_of import as_of_cut
+from pipeline.inputs.data import load_scoring_inputs
 from pipeline.inputs.io import check_output, write_table
+from pipeline.model_uri import check_model_uri
 
 log = logging.getLogger("leadscore")
-
-
-def as_of_cut(inputs: Inputs, as_of: pd.Timestamp) -> Inputs:
-    """Leads created before as_of and their events before as_of; later data is left out with one
-    warning per file. No lead at all before as_of is an error (an empty output helps nobody)."""
-    leads = inputs.leads
-    if "created_at" in leads:
-        later = leads["created_at"] >= as_of
-        if later.all():
-            raise InputError(
-                f"{inputs.sources['leads']}: no lead was created before {as_of} (column 'created_at' runs from "
-                f"{leads['created_at'].min()} to {leads['created_at'].max()}); check --as-of"
-            )
-        if later.any():
-            log.warning("%s: %d leads created at or after %s were left out", inputs.sources["leads"], int(later.sum()), as_of)
-            leads = leads[~later].reset_index(drop=True)
-    events = inputs.events
-    if events is not None:
-        later = events["timestamp"] >= as_of
-        if later.any():
-            log.warning("%s: %d events at or after %s were ignored", inputs.sources.get("events"), int(later.sum()), as_of)
-            events = events[~later].reset_index(drop=True)
-    return Inputs(leads, events, None, inputs.sources)
 
 
 def run_features(cfg: Config, leads: str, events: str | None, as_of: pd.Timestamp, output: str | Path,
                  model_uri: str | None = None, workdir: str | Path | None = None) -> int:
     check_output(output)
     if model_uri is not None:
-        from pipeline.stages.predict import check_model_uri
-
         check_model_uri(model_uri)
     inputs = as_of_cut(load_scoring_inputs(cfg, leads, events), as_of)
     if model_uri is not None:
@@ -60,7 +36,7 @@ def run_features(cfg: Config, leads: str, events: str | None, as_of: pd.Timestam
 
 def model_builder(cfg: Config, model_uri: str, workdir: str | Path | None = None) -> object:
     """The fitted feature builder stored inside a registered scoring model."""
-    from pipeline.stages.predict import load_model  # MLflow: imported only once the inputs are known good
+    from pipeline.tracking import load_model  # MLflow: imported only once the inputs are known good
 
     _, model, _ = load_model(cfg, model_uri, workdir)
     return model.unwrap_python_model().scorer.builder

@@ -1,10 +1,8 @@
 """`leadscore predict --history DIR --format crm` on the sample world, twice a week apart: the accounts file,
-the trend columns, the history partitions and the CRM file. Skipped until run_predict runs the batch
-steps (it takes `history=` and `output_format=` then); the steps themselves are tested in
+the trend columns, the history partitions and the CRM file; the steps themselves are tested in
 tests/pipeline/scoring/."""
 from __future__ import annotations
 
-import inspect
 import json
 
 import pandas as pd
@@ -12,11 +10,8 @@ import pyarrow.dataset as ds
 import pytest
 
 from pipeline.scoring.history import PARTITIONING
-from pipeline.stages.predict import run_predict
 from tests.conftest import Trained, run_cli
 
-pytestmark = pytest.mark.skipif("history" not in inspect.signature(run_predict).parameters,
-                                reason="run_predict does not run the batch steps yet (pipeline/scoring/extras.build_steps)")
 DATES = ("2026-06-16", "2026-06-23")
 
 

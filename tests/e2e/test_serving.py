@@ -22,7 +22,7 @@ from mlflow.tracking import MlflowClient
 
 from pipeline.config import load_config
 from pipeline.inputs.data import load_scoring_inputs
-from pipeline.stages.featurize import as_of_cut
+from pipeline.inputs.as_of import as_of_cut
 from tests.conftest import REPO, run_cli
 
 AS_OF = "2026-05-01"

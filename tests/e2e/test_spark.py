@@ -274,7 +274,7 @@ def test_executor_messages_name_file_rows_and_merge_per_kind(caplog: pytest.LogC
     one warning kind from several batches is one line with the total, and a batch that reports twice
     (a retried task) counts once."""
     from pipeline.inputs.chunks import stable_hash
-    from pipeline.spark.engine import TaskReports, file_rows
+    from pipeline.spark.tasks import TaskReports, file_rows
 
     text = "f.csv: column 'timestamp' has 2 values that are not ISO dates, rows 1, 3 ('x', 'y'); use YYYY-MM-DD"
     assert file_rows(text, np.array([40, 41, 42])) == text.replace("rows 1, 3", "rows 41, 43")
@@ -313,8 +313,11 @@ def test_bucket_counts_add_up_to_the_pandas_paths(trained, caplog: pytest.LogCap
 
     from pipeline.config import load_config
     from pipeline.scoring.drift import BatchDrift
-    from pipeline.stages.predict import ChunkChecks, alert_thresholds
-    from pipeline.spark.engine import BatchObserver, TaskReports, _report_bucket, lead_buckets
+    from pipeline.scoring.alerts import alert_thresholds
+    from pipeline.scoring.checks import ChunkChecks
+    from pipeline.spark.output import BatchObserver
+    from pipeline.spark.score import _report_bucket, lead_buckets
+    from pipeline.spark.tasks import TaskReports
     from tests.conftest import REPO
 
     before = mlflow.get_tracking_uri(), mlflow.get_registry_uri()

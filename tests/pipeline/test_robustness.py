@@ -15,7 +15,8 @@ from pipeline.inputs.contracts import parse_amounts, prepare_events, prepare_lea
 from pipeline.inputs.data import load_training_inputs
 from pipeline.errors import InputError, NotEnoughDataError
 from pipeline.inputs.io import atomic_file, check_output, leftover_temp_files, read_table, write_table
-from pipeline.stages.predict import check_model_uri, known_categories
+from models.estimators import known_categories
+from pipeline.model_uri import check_model_uri
 
 
 def leads(n: int = 10, **columns: object) -> pd.DataFrame:

@@ -38,17 +38,19 @@ def batch(output: Path, as_of: str, version: str = "3") -> Batch:
 
 def drive(steps: list, scores: pd.DataFrame, leads: pd.DataFrame, b: Batch, parts: int = 2) -> tuple[pd.DataFrame, dict]:
     """Run the steps over `scores` split into `parts` parts (each with its own leads only, as chunks are);
-    returns the scores with the steps' columns and the merged summaries."""
-    for step in steps:
-        step.start(b)
-    out = []
-    for idx in np.array_split(np.arange(len(scores)), parts):
-        part = scores.iloc[idx].reset_index(drop=True)
-        part_leads = leads.loc[leads["lead_id"].isin(part["lead_id"])].reset_index(drop=True)
+    returns the scores with the steps' columns and the merged summaries. The batch's files are committed at
+    the end, as the core (pipeline.scoring.batch.ScoredBatch) does when the batch succeeds."""
+    with b.files:
         for step in steps:
-            part = step.part(part, part_leads)
-        out.append(part)
-    summary: dict = {}
-    for step in steps:
-        summary |= step.finish(b)
+            step.start(b)
+        out = []
+        for idx in np.array_split(np.arange(len(scores)), parts):
+            part = scores.iloc[idx].reset_index(drop=True)
+            part_leads = leads.loc[leads["lead_id"].isin(part["lead_id"])].reset_index(drop=True)
+            for step in steps:
+                part = step.part(part, part_leads)
+            out.append(part)
+        summary: dict = {}
+        for step in steps:
+            summary |= step.finish(b)
     return pd.concat(out, ignore_index=True), summary
