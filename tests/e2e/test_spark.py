@@ -150,10 +150,11 @@ def test_spark_engine_scores_like_pandas(trained, tmp_path: Path) -> None:
     assert summary["engine"] == "spark" and summary["output"] == str(out["spark"] / "scores.parquet")
     assert summary.keys() - {"engine"} == expected.keys() - {"chunks"}
     for key, value in expected.items():
-        if key not in ("chunks", "output", "alerts_output", "drift_report"):
+        if key not in ("chunks", "output", "alerts_output", "drift_report", "accounts_output"):
             assert summary[key] == value, key
     assert summary["alerts_output"] == str(out["spark"] / "scores.alerts.parquet") and summary["alerts"] > 0
     assert summary["drift_report"] == str(out["spark"] / "scores.drift.html")
+    assert summary["accounts_output"] == str(out["spark"] / "scores.accounts.parquet")
     assert_same_scores(pd.read_parquet(out["spark"] / "scores.parquet"), pd.read_parquet(out["pandas"] / "scores.parquet"))
 
     # alerts: the same file (columns, rows in order, values, column types), the points model's thresholds
