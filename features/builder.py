@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from features.engagement import EngagementFeatures, to_days
+from features.engagement import EngagementFeatures
+from features.event_log import to_days
 from features.metadata import FeatureInfo
 from features.profile import ProfileFeatures
 from features.quality import EMAIL_SERVICE, QUALITY_FLAGS, burst_size, email_service, junk_rule, quality_flags, quality_info

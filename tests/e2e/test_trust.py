@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.explain import LOWERS
+from features.wording import LOWERS
 from mlflow.tracking import MlflowClient
 
 from tests.conftest import Trained, run_cli

@@ -5,7 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.engagement import EngagementFeatures, event_phrase, to_days
+from features.engagement import EngagementFeatures
+from features.event_log import to_days
+from features.wording import event_phrase
 
 T = pd.Timestamp("2025-03-01 00:00:00")
 T2 = T + pd.Timedelta(days=30)
@@ -348,19 +350,19 @@ def test_bot_burst_at_signup_is_visible_in_first_hour_only() -> None:
 
 
 def test_index_is_reused_for_the_same_frame_and_rebuilt_for_another() -> None:
-    from features import engagement
+    from features import event_log
 
     events = _events()
     eng = EngagementFeatures(event_types=TYPES).fit(events)
-    engagement.clear_index_cache()
+    event_log.clear_index_cache()
     first = eng.transform(events, pd.Series(["A", "D"]), T)
-    cached = engagement._CACHE.get("index")
+    cached = event_log._CACHE.get("index")
     assert cached is not None
     again = eng.transform(events, pd.Series(["A", "D"]), T)
-    assert engagement._CACHE.get("index") is cached
+    assert event_log._CACHE.get("index") is cached
     pd.testing.assert_frame_equal(first, again)
     other = events.copy()
     other.loc[len(other)] = ["A", T - pd.Timedelta(days=1), "page_view"]
     changed = eng.transform(other, pd.Series(["A", "D"]), T)
-    assert engagement._CACHE.get("index") is not cached
+    assert event_log._CACHE.get("index") is not cached
     assert changed.loc[0, "n_events_all"] == first.loc[0, "n_events_all"] + 1

@@ -267,7 +267,8 @@ def test_reasons_of_a_feature_table_without_the_email_service_column(built) -> N
 
 # --- issue 13: the wording follows the sign, absences and contradictions are dropped -------------------
 from features.metadata import format_number, humanise, humanise_code, with_labels  # noqa: E402
-from models.explain import LOWERS, ReasonPlan  # noqa: E402
+from features.wording import LOWERS  # noqa: E402
+from models.explain import ReasonPlan  # noqa: E402
 from pipeline.config import LabelConfig  # noqa: E402
 
 ICP_NAMES = ["industry", "icp_industry", "seniority", "department", "lead_source", "invalid_phone", "ratio"]
