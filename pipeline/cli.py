@@ -16,7 +16,7 @@ from pipeline.config import DEFAULT_CONFIG, Config, load_config
 from pipeline.console import Reporter, configure_logging
 from pipeline.errors import InputError, LeadscoreError
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
 # Plain click help (rich_markup_mode=None): flags read `--quiet  No progress output`, not `--quiet <bool>`.
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="Predictive lead scoring: sample world, point-in-time features, MLflow-tracked models, batch scores.")

@@ -29,7 +29,7 @@ from pipeline.console import Reporter
 from pipeline.errors import ConfigError
 from pipeline.inputs.examples import Examples, with_half_life
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
 
 
 @dataclass

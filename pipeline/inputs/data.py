@@ -12,7 +12,7 @@ from pipeline.inputs.contracts import prepare_events, prepare_leads, prepare_out
 from pipeline.errors import InputError, NotEnoughDataError
 from pipeline.inputs.io import find_optional_table, find_table, read_table
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from pipeline.inputs.contracts import LABEL
 from pipeline.inputs.data import Inputs
 from pipeline.errors import NotEnoughDataError
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
 PARTS = ("train", "val", "test")
 RECENT = "recent"  # snapshot dates after the last label-complete one: used only by the final refit
 

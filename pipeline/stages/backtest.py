@@ -21,7 +21,7 @@ from pipeline.fitting import Fit, fit_all, refit_scorer
 from pipeline.inputs.readiness import assess, readiness_line
 from pipeline.inputs.io import read_table
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
 
 
 def run_backtest(cfg: Config, at: pd.Timestamp, data: str | None = None, truth: str | None = None,

@@ -16,7 +16,7 @@ from pipeline.stages.predict import run_predict
 from pipeline.stages.promote import gate
 from pipeline.stages.train import TrainResult, run_train
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
 
 
 def run_demo(cfg: Config, workdir: str | Path, n_leads: int, seed: int, reporter: Reporter) -> dict:

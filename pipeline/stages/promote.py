@@ -17,7 +17,7 @@ from pipeline.inputs.data import Inputs
 from pipeline.errors import LeadscoreError
 from pipeline.inputs.examples import Examples
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
 
 
 @dataclass

@@ -37,7 +37,7 @@ from pipeline.fingerprints import code_fingerprint, data_fingerprint, file_diges
 from pipeline.fitting import Fit, examples_for, fit_all, refit_scorer
 from pipeline.inputs.readiness import assess, readiness_line
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
 LOWER_IS_BETTER = ("log_loss", "brier", "ece")
 
 

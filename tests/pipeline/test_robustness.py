@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 
 from pipeline.config import Config, parse_config
-from pipeline.inputs.contracts import parse_amounts, prepare_events, prepare_leads
+from pipeline.console import PACKAGE_LOGGERS
+from pipeline.inputs.cells import parse_amounts
+from pipeline.inputs.contracts import prepare_events, prepare_leads
 from pipeline.inputs.data import load_training_inputs
 from pipeline.errors import InputError, NotEnoughDataError
 from pipeline.inputs.io import atomic_file, check_output, leftover_temp_files, read_table, write_table
@@ -26,7 +28,8 @@ def leads(n: int = 10, **columns: object) -> pd.DataFrame:
 
 
 def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "leadscore" and r.levelno == logging.WARNING]
+    return [r.getMessage() for r in caplog.records
+            if r.name.split(".")[0] in PACKAGE_LOGGERS and r.levelno == logging.WARNING]
 
 
 # ------------------------------------------------------------------ numbers

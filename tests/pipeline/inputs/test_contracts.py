@@ -2,7 +2,8 @@ import pandas as pd
 import pytest
 
 from pipeline.config import Config, parse_config
-from pipeline.inputs.contracts import parse_label, prepare_events, prepare_leads, prepare_outcomes
+from pipeline.inputs.cells import parse_label
+from pipeline.inputs.contracts import prepare_events, prepare_leads, prepare_outcomes
 from pipeline.errors import InputError
 
 
