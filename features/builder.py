@@ -40,7 +40,7 @@ class LeadFeatureBuilder(BaseEstimator):
         self.icp = icp
         self.bot_burst_events = bot_burst_events
 
-    def fit(self, leads: pd.DataFrame, events: pd.DataFrame | None = None) -> "LeadFeatureBuilder":
+    def fit(self, leads: pd.DataFrame, events: pd.DataFrame | None = None) -> LeadFeatureBuilder:
         self.profile_ = ProfileFeatures(exclude=self.exclude, icp=self.icp).fit(leads)
         self.engagement_ = None
         if self.use_events and events is not None:
@@ -106,7 +106,7 @@ class LeadFeatureBuilder(BaseEstimator):
             return table.astype(np.float32)
         return table.astype(dict.fromkeys(cast, np.float32)) if cast else table
 
-    def with_half_life(self, half_life_days: float) -> "LeadFeatureBuilder":
+    def with_half_life(self, half_life_days: float) -> LeadFeatureBuilder:
         """This fitted builder with another decay half-life (a points rule set's own). Nothing it learns in
         `fit` depends on the half-life, and only `half_life_columns()` change, so a table built by this builder
         can be derived from one of the original by recomputing those columns (`transform_half_life`)."""

@@ -56,7 +56,7 @@ class EngagementFeatures(BaseEstimator):
         self.event_types = event_types
         self.min_type_count = min_type_count
 
-    def fit(self, events: pd.DataFrame, y: object = None) -> "EngagementFeatures":
+    def fit(self, events: pd.DataFrame, y: object = None) -> EngagementFeatures:
         if self.event_types is not None:
             types = list(self.event_types)
         else:
@@ -195,7 +195,7 @@ class EngagementFeatures(BaseEstimator):
                 out[rows] = scratch[row_codes[rows]]
         return pd.DataFrame(out, columns=names, copy=False)
 
-    def _features_at(self, index: "EventIndex", remap: np.ndarray, dict_codes: np.ndarray, n_unique: int, day: int,
+    def _features_at(self, index: EventIndex, remap: np.ndarray, dict_codes: np.ndarray, n_unique: int, day: int,
                      dest: np.ndarray, names: list[str]) -> None:
         """Write every feature of the `n_unique` requested leads as of `day` (int64 ns) into `dest`."""
         col = {name: j for j, name in enumerate(names)}

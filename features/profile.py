@@ -79,7 +79,7 @@ class ProfileFeatures(BaseEstimator):
         self.max_text_length = max_text_length
         self.icp = icp
 
-    def fit(self, leads: pd.DataFrame, y: object = None) -> "ProfileFeatures":
+    def fit(self, leads: pd.DataFrame, y: object = None) -> ProfileFeatures:
         excluded = set(self.exclude) | HANDLED_ROLES
         generic = [c for c in leads.columns if c not in excluded]
         self.numeric_generic_ = [c for c in generic if _is_numeric(leads[c])]

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-
-from collections.abc import Callable
 
 from features.metadata import FeatureInfo
 

@@ -227,7 +227,7 @@ class DriftReference:
 
     @classmethod
     def fit(cls, table: pd.DataFrame, score: Sequence[float] | np.ndarray | pd.Series, features: Iterable[str] | None = None,
-            source: str = "", bins: int = 10, max_categories: int = 20) -> "DriftReference":
+            source: str = "", bins: int = 10, max_categories: int = 20) -> DriftReference:
         """Bins and reference counts from a feature table (every column but lead_id / as_of unless
         `features` names them) and the model's 0-100 score on the same rows."""
         score = np.asarray(score, dtype=float)
@@ -367,7 +367,7 @@ class DriftAccumulator:
         self.score_counts += self.reference.score.count(score, rows)
         self.rows += rows
 
-    def merge(self, other: "DriftAccumulator") -> "DriftAccumulator":
+    def merge(self, other: DriftAccumulator) -> DriftAccumulator:
         """Add another accumulator's counts (same reference): for chunks counted in parallel."""
         for name, counts in other.counts.items():
             self.counts[name] += counts

@@ -52,7 +52,7 @@ class ReasonPlan:
     _worded: dict[tuple, str] = field(default_factory=dict, repr=False)  # (feature, shown values) -> fragment
 
     @classmethod
-    def build(cls, names: Sequence[str], info: Mapping[str, FeatureInfo]) -> "ReasonPlan":
+    def build(cls, names: Sequence[str], info: Mapping[str, FeatureInfo]) -> ReasonPlan:
         infos = [info.get(n) or FeatureInfo(n, "fit", n + ": {value}") for n in names]
         by_source: dict[str, list[int]] = {}
         for j, meta in enumerate(infos):
@@ -176,7 +176,7 @@ class ReasonPlan:
         kinds = {getattr(self.infos[j], "describer", "") for j in self.members[s]}
         return len(kinds) != 1 or (d := DESCRIBERS.get(kinds.pop() or "")) is None or d.uses_rep
 
-    def _word(self, s: int, rep: int, rows: np.ndarray, columns: "Columns", positive: bool
+    def _word(self, s: int, rep: int, rows: np.ndarray, columns: Columns, positive: bool
               ) -> tuple[np.ndarray, list[str | None], list[str | None]]:
         """Fragment ids (local) for leads `rows` whose reason is source `s` with representative feature
         `rep`, raising the score (`positive`) or lowering it; the fragments and their flat labels."""
@@ -247,7 +247,7 @@ def _json_value(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def reason_plan(owner: object, names: Sequence[str], info: Mapping[str, FeatureInfo]) -> "ReasonPlan":
+def reason_plan(owner: object, names: Sequence[str], info: Mapping[str, FeatureInfo]) -> ReasonPlan:
     """The plan of `owner` (a scorer), built once and reused while its feature names and their FeatureInfo
     objects stay the same, so the chunks of a streamed batch share its cache of worded sentences. Held
     outside the owner: nothing extra is pickled with a model."""
@@ -267,7 +267,7 @@ def reason_plan(owner: object, names: Sequence[str], info: Mapping[str, FeatureI
     return plan
 
 
-_PLANS: dict[int, tuple[weakref.ref, tuple, "ReasonPlan"]] = {}
+_PLANS: dict[int, tuple[weakref.ref, tuple, ReasonPlan]] = {}
 _PLANS_LOCK = threading.Lock()
 
 

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -51,7 +51,7 @@ class Engine(str, Enum):
     spark = "spark"
 
 
-DataOpt = Annotated[Optional[str], typer.Option("--data", help="Folder with leads/events/outcomes (or one leads file in static mode).")]
+DataOpt = Annotated[str | None, typer.Option("--data", help="Folder with leads/events/outcomes (or one leads file in static mode).")]
 
 
 def command(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -116,7 +116,7 @@ def _config(path: Path) -> Config:
         raise ConfigError(f"{path}: cannot read the config file ({exc.strerror or type(exc).__name__})") from None
 
 
-def _timestamp(value: str | None, option: str) -> "Any":
+def _timestamp(value: str | None, option: str) -> Any:
     import pandas as pd
 
     if value is None:
@@ -159,8 +159,8 @@ def features(
     leads: Annotated[str, typer.Option("--leads", help="Leads file (CSV or Parquet).")],
     as_of: Annotated[str, typer.Option("--as-of", help="Features use only what was known before this date.")],
     output: Annotated[Path, typer.Option("--output", help="Output file (.parquet or .csv).")],
-    events: Annotated[Optional[str], typer.Option("--events", help="Events file.")] = None,
-    model_uri: Annotated[Optional[str], typer.Option(
+    events: Annotated[str | None, typer.Option("--events", help="Events file.")] = None,
+    model_uri: Annotated[str | None, typer.Option(
         "--model-uri", help="Build the table with this model's own fitted builder (e.g. models:/lead-scorer@champion): "
                             "the exact input of `mlflow models serve`. Default: a builder fitted on these leads.")] = None,
     config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
@@ -177,8 +177,8 @@ def features(
 @app.command()
 @command
 def train(
-    until: Annotated[Optional[str], typer.Option("--until", help="Train with data known at this date (default: now).")] = None,
-    cv: Annotated[Optional[int], typer.Option("--cv", min=2, help="Add K-fold cross-validated metrics (cv_*).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Train with data known at this date (default: now).")] = None,
+    cv: Annotated[int | None, typer.Option("--cv", min=2, help="Add K-fold cross-validated metrics (cv_*).")] = None,
     data: DataOpt = None,
     config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
 ) -> None:
@@ -244,15 +244,15 @@ def rollback(
 def predict(
     leads: Annotated[str, typer.Option("--leads", help="Leads file (CSV or Parquet).")],
     output: Annotated[Path, typer.Option("--output", help="Scores file (.parquet or .csv), written atomically.")],
-    events: Annotated[Optional[str], typer.Option("--events", help="Events file.")] = None,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Score as of this date (default: now).")] = None,
-    model_uri: Annotated[Optional[str], typer.Option("--model-uri", help="Default: models:/lead-scorer@champion.")] = None,
-    previous: Annotated[Optional[str], typer.Option(
+    events: Annotated[str | None, typer.Option("--events", help="Events file.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Score as of this date (default: now).")] = None,
+    model_uri: Annotated[str | None, typer.Option("--model-uri", help="Default: models:/lead-scorer@champion.")] = None,
+    previous: Annotated[str | None, typer.Option(
         "--previous", help="The previous scores file: leads that newly crossed the hot / MQL threshold go to "
                            "OUTPUT's folder as <name>.alerts.<ext>.")] = None,
     engine: Annotated[Engine, typer.Option("--engine", help="pandas: streamed on this machine; spark: PySpark "
                                                             "(the `spark` extra), for event logs too big for one.")] = Engine.pandas,
-    outcomes: Annotated[Optional[str], typer.Option(
+    outcomes: Annotated[str | None, typer.Option(
         "--outcomes", help="Outcomes file (lead_id, converted_at): leads that converted before --as-of are not "
                            "scored or alerted. Default: the config's scoring.outcomes.")] = None,
     config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
@@ -300,7 +300,7 @@ def demo(
 @command
 def backtest(
     at: Annotated[str, typer.Option("--at", help="Train with data known at T; evaluate the leads open at T.")],
-    truth: Annotated[Optional[str], typer.Option("--truth", help="The sample world's truth file: adds the oracle.")] = None,
+    truth: Annotated[str | None, typer.Option("--truth", help="The sample world's truth file: adds the oracle.")] = None,
     data: DataOpt = None,
     config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
 ) -> None:

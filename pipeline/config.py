@@ -79,7 +79,7 @@ class DataConfig(_Section):
     )
 
     @model_validator(mode="after")
-    def _static_needs_label(self) -> "DataConfig":
+    def _static_needs_label(self) -> DataConfig:
         if self.mode == "static" and not self.lead_columns.label:
             raise ValueError("data.mode 'static' needs data.lead_columns.label (the converted 0/1 column)")
         return self
@@ -168,7 +168,7 @@ class BacktestConfig(_Section):
     gap_days: int | None = Field(None, ge=0, description="Extra embargo between the internal train and validation.")
     val_weeks: int | None = Field(4, gt=0)
 
-    def applied_to(self, training: "TrainingConfig") -> "TrainingConfig":
+    def applied_to(self, training: TrainingConfig) -> TrainingConfig:
         changes = {k: v for k, v in self.model_dump().items() if v is not None}
         return training.model_copy(update=changes)
 
@@ -233,7 +233,7 @@ class GradesConfig(_Section):
     C: float = Field(0.30, gt=0, lt=1)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "GradesConfig":
+    def _consistent(self) -> GradesConfig:
         if self.by == "capacity" and self.A + self.B + self.C >= 1:
             raise ValueError("grades.A + grades.B + grades.C must be below 1 (D takes the rest)")
         if self.by == "precision" and not self.A > self.B > self.C:
@@ -257,7 +257,7 @@ class MatrixConfig(_Section):
     engagement: list[float] = Field(default_factory=lambda: [0.25, 0.25, 0.25], description="Shares for 1, 2, 3.")
 
     @model_validator(mode="after")
-    def _shares(self) -> "MatrixConfig":
+    def _shares(self) -> MatrixConfig:
         for key in ("fit", "engagement"):
             shares = getattr(self, key)
             if len(shares) != 3 or not all(0 < x < 1 for x in shares) or sum(shares) >= 1:

@@ -24,9 +24,9 @@ import pandas as pd
 
 from pipeline.config import DataConfig
 from pipeline.console import PACKAGE_LOGGERS
+from pipeline.errors import InputError, example_rows
 from pipeline.inputs.cells import rows_from
 from pipeline.inputs.contracts import prepare_events, prepare_leads
-from pipeline.errors import InputError, example_rows
 from pipeline.inputs.io import count_rows, iter_table
 
 log = logging.getLogger(__name__)

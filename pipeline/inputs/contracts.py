@@ -40,7 +40,16 @@ import pandas as pd
 
 from pipeline.config import DataConfig
 from pipeline.errors import InputError, example_rows
-from pipeline.inputs.cells import as_str, file_rows, first_row, is_text, non_empty, parse_amounts, parse_label, parse_timestamps
+from pipeline.inputs.cells import (
+    as_str,
+    file_rows,
+    first_row,
+    is_text,
+    non_empty,
+    parse_amounts,
+    parse_label,
+    parse_timestamps,
+)
 
 # "leadscore", not __name__: the Spark engine captures and mutes this logger around the contracts inside its
 # tasks (pipeline/spark/engine.py `_captured`, `_muted`); switch to __name__ together with it.

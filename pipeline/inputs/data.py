@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.config import Config
-from pipeline.inputs.contracts import prepare_events, prepare_leads, prepare_outcomes
 from pipeline.errors import InputError, NotEnoughDataError
+from pipeline.inputs.contracts import prepare_events, prepare_leads, prepare_outcomes
 from pipeline.inputs.io import find_optional_table, find_table, read_table
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ class Inputs:
         stamps = [s for s in stamps if pd.notna(s)]
         return max(stamps) if stamps else None
 
-    def known_at(self, until: pd.Timestamp) -> "Inputs":
+    def known_at(self, until: pd.Timestamp) -> Inputs:
         """Only what was known before `until`: later leads, events and conversions are dropped."""
         leads = self.leads[self.leads["created_at"] < until].reset_index(drop=True)
         events = None if self.events is None else self.events[self.events["timestamp"] < until].reset_index(drop=True)

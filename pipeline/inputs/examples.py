@@ -12,9 +12,9 @@ from features.builder import LeadFeatureBuilder
 from features.snapshots import label_read_at, open_lead_snapshots, snapshot_dates
 from models.splits import SplitError, date_balance_weights, plan_time_split, stratified_split
 from pipeline.config import Config
+from pipeline.errors import NotEnoughDataError
 from pipeline.inputs.contracts import LABEL
 from pipeline.inputs.data import Inputs
-from pipeline.errors import NotEnoughDataError
 
 log = logging.getLogger(__name__)
 PARTS = ("train", "val", "test")
@@ -51,7 +51,7 @@ class Examples:
         X, y = self.rows("train")
         return date_balance_weights(y, X["as_of"].to_numpy())
 
-    def final(self) -> "Examples":
+    def final(self) -> Examples:
         """The final refit's examples: every row, labels read at `until`, all in part "train"."""
         y = self.y if self.y_final is None else self.y_final
         return Examples(self.table, y, np.full(len(y), "train", dtype=object), self.builder, self.split, self.until,

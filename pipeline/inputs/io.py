@@ -12,7 +12,6 @@ import csv
 import os
 import re
 import secrets
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -258,7 +257,7 @@ def atomic_file(target: str | Path) -> Iterator[BinaryIO]:
     _check_output_folder(target)
     folder = target.parent
     try:
-        fd = os.open(folder, getattr(os, "O_TMPFILE") | os.O_RDWR, 0o666)
+        fd = os.open(folder, os.O_TMPFILE | os.O_RDWR, 0o666)
     except (AttributeError, OSError):  # no O_TMPFILE (macOS, some filesystems): named temp file
         with atomic_path(target) as tmp, open(tmp, "wb") as handle:
             yield handle
@@ -322,7 +321,7 @@ class TableWriter:
         self._schema: pa.Schema | None = None
         self._parquet: pq.ParquetWriter | None = None
 
-    def __enter__(self) -> "TableWriter":
+    def __enter__(self) -> TableWriter:
         self._atomic = atomic_file(self.target)
         self._handle = self._atomic.__enter__()
         return self

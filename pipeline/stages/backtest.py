@@ -14,12 +14,12 @@ from models.metrics import evaluate
 from pipeline import tracking
 from pipeline.config import Config
 from pipeline.console import Reporter
-from pipeline.inputs.data import Inputs, load_training_inputs
 from pipeline.errors import InputError, NotEnoughDataError
-from pipeline.inputs.examples import build_examples
 from pipeline.fitting import Fit, fit_all, refit_scorer
-from pipeline.inputs.readiness import assess, readiness_line
+from pipeline.inputs.data import Inputs, load_training_inputs
+from pipeline.inputs.examples import build_examples
 from pipeline.inputs.io import read_table
+from pipeline.inputs.readiness import assess, readiness_line
 
 log = logging.getLogger(__name__)
 

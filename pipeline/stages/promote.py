@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from mlflow.tracking import MlflowClient
@@ -13,8 +13,8 @@ from mlflow.tracking import MlflowClient
 from models.metrics import evaluate
 from pipeline import tracking
 from pipeline.config import Config, PromotionConfig
-from pipeline.inputs.data import Inputs
 from pipeline.errors import LeadscoreError
+from pipeline.inputs.data import Inputs
 from pipeline.inputs.examples import Examples
 
 log = logging.getLogger(__name__)
@@ -126,7 +126,7 @@ def move_champion(cfg: Config, version: str, by: str, reason: str) -> dict[str, 
     previous = tracking.alias_version(name, tracking.CHAMPION)
     history = _history(cfg)
     history.append({"version": str(version), "previous": previous, "by": by, "reason": reason[:200],
-                    "at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+                    "at": datetime.now(UTC).isoformat(timespec="seconds")})
     tracking.set_alias(name, tracking.CHAMPION, str(version))
     client.set_registered_model_tag(name, "champion_history", json.dumps(history[-50:]))
     client.set_model_version_tag(name, str(version), "champion.since", history[-1]["at"])

@@ -17,12 +17,11 @@ from mlflow.tracking import MlflowClient
 from pipeline import tracking
 from pipeline.config import Config
 from pipeline.console import Reporter
-from pipeline.inputs.data import load_training_inputs
 from pipeline.errors import LeadscoreError
-from pipeline.stages.promote import gate
 from pipeline.fingerprints import code_fingerprint, data_fingerprint
+from pipeline.inputs.data import load_training_inputs
+from pipeline.stages.promote import gate
 from pipeline.stages.train import run_train
-
 
 
 class LockedError(LeadscoreError):

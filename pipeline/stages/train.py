@@ -21,21 +21,21 @@ from mlflow.models import infer_signature
 import features
 import models
 from models.grades import grade_table
-from models.points import PointsModel, rules_to_yaml_dict
 from models.plots import calibration_figure, gains_figure, pr_figure, roc_figure, score_histogram, shap_summary_figure
+from models.points import PointsModel, rules_to_yaml_dict
 from models.pyfunc import LeadScorerModel
 from models.report import figure_png, session_report
 from models.scorer import LeadScorer
 from pipeline import tracking
 from pipeline.config import Config
 from pipeline.console import Reporter
-from pipeline.inputs.data import Inputs, load_training_inputs
-from pipeline.scoring.drift import fit_reference
-from pipeline.stages.crossval import log_cross_validation
-from pipeline.inputs.examples import Examples, build_examples
 from pipeline.fingerprints import code_fingerprint, data_fingerprint, file_digest
 from pipeline.fitting import Fit, examples_for, fit_all, refit_scorer
+from pipeline.inputs.data import Inputs, load_training_inputs
+from pipeline.inputs.examples import Examples, build_examples
 from pipeline.inputs.readiness import assess, readiness_line
+from pipeline.scoring.drift import fit_reference
+from pipeline.stages.crossval import log_cross_validation
 
 log = logging.getLogger(__name__)
 LOWER_IS_BETTER = ("log_loss", "brier", "ece")

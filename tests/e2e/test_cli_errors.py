@@ -3,7 +3,6 @@ no output written."""
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
 from tests.conftest import REPO, run_cli
 

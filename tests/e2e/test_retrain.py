@@ -11,6 +11,7 @@ from mlflow.tracking import MlflowClient
 
 from tests.conftest import CLI, run_cli, write_config
 
+
 def cut_world(world, folder, until):
     """The sample world as it was known at `until` (an earlier nightly run)."""
     folder.mkdir()

@@ -10,10 +10,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
-from features.wording import LOWERS
 from mlflow.tracking import MlflowClient
 
+from features.wording import LOWERS
 from tests.conftest import Trained, run_cli
 from tests.reason_checks import problems, scan
 

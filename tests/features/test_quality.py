@@ -1,19 +1,18 @@
 """Lead-quality flags on hand-made leads, and junk detection against the simulator's truth."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
-
-import numpy as np
 
 from features.quality import (
     QUALITY_FLAGS,
     _within_one_edit,
+    burst_size,
     disposable_domains,
     email_parts,
     is_gibberish,
     is_typo_of_free_mail,
-    burst_size,
     junk_rule,
     phone_invalid,
     quality_flags,
@@ -45,7 +44,7 @@ def test_clean_lead_has_no_flags() -> None:
 def test_output_columns() -> None:
     out = quality_flags(_leads([{}, {}]))
     assert list(out.columns) == [*QUALITY_FLAGS, "junk_flag"]
-    assert (out.dtypes == bool).all()
+    assert all(dtype == np.dtype(bool) for dtype in out.dtypes)
     assert set(quality_info()) == set(QUALITY_FLAGS)
 
 

@@ -9,8 +9,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.drift import (EPSILON, MISSING, OTHER, DriftAccumulator, DriftReference, numeric_edges, psi, status,
-                          top_categories)
+from models.drift import (
+    EPSILON,
+    MISSING,
+    OTHER,
+    DriftAccumulator,
+    DriftReference,
+    numeric_edges,
+    psi,
+    status,
+    top_categories,
+)
 
 
 def frame(n: int, seed: int, shift: float = 0.0, mix: tuple[float, float, float] = (0.5, 0.3, 0.2)) -> tuple[pd.DataFrame, np.ndarray]:

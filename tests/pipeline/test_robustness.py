@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,10 +11,10 @@ import pytest
 
 from pipeline.config import Config, parse_config
 from pipeline.console import PACKAGE_LOGGERS
+from pipeline.errors import InputError, NotEnoughDataError
 from pipeline.inputs.cells import parse_amounts
 from pipeline.inputs.contracts import prepare_events, prepare_leads
 from pipeline.inputs.data import load_training_inputs
-from pipeline.errors import InputError, NotEnoughDataError
 from pipeline.inputs.io import atomic_file, check_output, leftover_temp_files, read_table, write_table
 from pipeline.stages.predict import check_model_uri, known_categories
 
@@ -182,8 +181,8 @@ def test_ids_are_read_verbatim_from_csv(tmp_path):
 
 
 @pytest.mark.parametrize("content, message", [
-    ("lead_id;created_at;note\n1;2025-01-01;a, b\n".encode(), "separated by semicolons"),
-    ("lead_id\tcreated_at\n1\t2025-01-01\n".encode(), "separated by tabs"),
+    (b"lead_id;created_at;note\n1;2025-01-01;a, b\n", "separated by semicolons"),
+    (b"lead_id\tcreated_at\n1\t2025-01-01\n", "separated by tabs"),
     ("lead_id,created_at\n1,2025-01-01\n".encode("utf-16"), "UTF-16"),
     (b"lead_id,name\n1,ok\n2,M\xfcller\n", r"byte 0xfc on line 3"),
     (b"\x00\x01\x02binary", "binary data"),

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.inputs.chunks import chunked_inputs, merged_warnings, stable_hash
 from pipeline.config import DataConfig
 from pipeline.errors import InputError
+from pipeline.inputs.chunks import chunked_inputs, merged_warnings, stable_hash
 
 AS_OF = pd.Timestamp("2026-01-01")
 

@@ -2,9 +2,9 @@ import pandas as pd
 import pytest
 
 from pipeline.config import Config, parse_config
+from pipeline.errors import InputError
 from pipeline.inputs.cells import parse_label
 from pipeline.inputs.contracts import prepare_events, prepare_leads, prepare_outcomes
-from pipeline.errors import InputError
 
 
 def leads_frame(**overrides):

@@ -12,9 +12,9 @@ import pytest
 from features.builder import LeadFeatureBuilder
 from models.points import PointsModel
 from pipeline.config import load_config
+from pipeline.fitting import examples_for, load_rules
 from pipeline.inputs.data import load_training_inputs
 from pipeline.inputs.examples import Examples, build_examples, make_builder, with_builder, with_half_life
-from pipeline.fitting import examples_for, load_rules
 from tests.conftest import REPO
 
 
