@@ -20,6 +20,10 @@ import numpy as np
 
 Group = Literal["fit", "engagement", "quality"]
 Kind = Literal["numeric", "categorical", "flag", "days"]
+# Roles that name a person, and with `company` the default personal columns (data.personal_columns): used for
+# quality flags only, never as raw features, in an input example, in MLflow or in insights.
+PERSON_ROLES = ("email", "first_name", "last_name", "phone")
+PERSONAL_ROLES = (*PERSON_ROLES, "company")
 TRUE_WORDS = frozenset({"1", "1.0", "true", "yes", "y"})
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from features.metadata import FeatureInfo, humanise
+from features.metadata import PERSONAL_ROLES, FeatureInfo, humanise
 from features.quality import EMAIL_REASON, email_parts
 from features.titles import SENIORITY_LABELS, parse_titles
 
@@ -18,8 +18,8 @@ SIZE_BANDS = [0, 10, 50, 200, 1000, 5000, np.inf]
 SIZE_LABELS = ["1-9", "10-49", "50-199", "200-999", "1000-4999", "5000+"]
 CATEGORICAL_ROLES = ["industry", "country", "lead_source", "budget", "authority", "need", "timeline"]
 # Roles consumed by dedicated features or never used as raw features.
-HANDLED_ROLES = {"lead_id", "created_at", "label", "job_title", "employees", "annual_revenue", "email",
-                 "first_name", "last_name", "phone", "company", "company_domain", *CATEGORICAL_ROLES}
+HANDLED_ROLES = {"lead_id", "created_at", "label", "job_title", "employees", "annual_revenue", *PERSONAL_ROLES,
+                 "company_domain", *CATEGORICAL_ROLES}
 COMPLETENESS_ROLES = ["job_title", "company", "industry", "employees", "annual_revenue", "country", "phone",
                       "budget", "authority", "need", "timeline"]
 # The ideal customer profile (config `features.icp`): a B2B SaaS vendor selling to mid-market and enterprise,

@@ -14,7 +14,7 @@ import typer
 
 from pipeline.config import DEFAULT_CONFIG, Config, load_config
 from pipeline.console import Reporter, configure_logging
-from pipeline.errors import InputError, LeadscoreError
+from pipeline.errors import InputError, LeadscoreError, first_line
 
 log = logging.getLogger(__name__)
 # Plain click help (rich_markup_mode=None): flags read `--quiet  No progress output`, not `--quiet <bool>`.
@@ -51,7 +51,10 @@ class Engine(str, Enum):
     spark = "spark"
 
 
-DataOpt = Annotated[str | None, typer.Option("--data", help="Folder with leads/events/outcomes (or one leads file in static mode).")]
+DataOpt = Annotated[str | None, typer.Option(
+    "--data", help="Folder with leads/events/outcomes (or one leads file in static mode).")]
+LeadsOpt = Annotated[str, typer.Option("--leads", help="Leads file (CSV or Parquet).")]
+EventsOpt = Annotated[str | None, typer.Option("--events", help="Events file.")]
 
 
 def command(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -95,7 +98,7 @@ def command(func: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as exc:  # noqa: BLE001 - one line unless --debug
             if debug:
                 raise
-            text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+            text = first_line(str(exc), 300)
             typer.echo(f"leadscore: failed: {type(exc).__name__}: {text} (run with --debug for details)", err=True)
             raise typer.Exit(1) from None
         finally:
@@ -156,10 +159,10 @@ def generate(
 @app.command()
 @command
 def features(
-    leads: Annotated[str, typer.Option("--leads", help="Leads file (CSV or Parquet).")],
+    leads: LeadsOpt,
     as_of: Annotated[str, typer.Option("--as-of", help="Features use only what was known before this date.")],
     output: Annotated[Path, typer.Option("--output", help="Output file (.parquet or .csv).")],
-    events: Annotated[str | None, typer.Option("--events", help="Events file.")] = None,
+    events: EventsOpt = None,
     model_uri: Annotated[str | None, typer.Option(
         "--model-uri", help="Build the table with this model's own fitted builder (e.g. models:/lead-scorer@champion): "
                             "the exact input of `mlflow models serve`. Default: a builder fitted on these leads.")] = None,
@@ -242,9 +245,9 @@ def rollback(
 @app.command()
 @command
 def predict(
-    leads: Annotated[str, typer.Option("--leads", help="Leads file (CSV or Parquet).")],
+    leads: LeadsOpt,
     output: Annotated[Path, typer.Option("--output", help="Scores file (.parquet or .csv), written atomically.")],
-    events: Annotated[str | None, typer.Option("--events", help="Events file.")] = None,
+    events: EventsOpt = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Score as of this date (default: now).")] = None,
     model_uri: Annotated[str | None, typer.Option("--model-uri", help="Default: models:/lead-scorer@champion.")] = None,
     previous: Annotated[str | None, typer.Option(

@@ -10,7 +10,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from pipeline.errors import ConfigError
+from features.metadata import PERSONAL_ROLES
+from pipeline.errors import ConfigError, first_line
 
 DEFAULT_CONFIG = Path("configs/default.yaml")
 
@@ -74,7 +75,7 @@ class DataConfig(_Section):
         description="Columns filled in after sales contact (they leak the label) or not meant as features.",
     )
     personal_columns: list[str] = Field(
-        default_factory=lambda: ["email", "first_name", "last_name", "phone", "company"],
+        default_factory=lambda: list(PERSONAL_ROLES),
         description="Roles holding personal data: used for quality flags, never as raw features or in tracking.",
     )
 
@@ -358,7 +359,7 @@ def load_config(path: str | Path | None = None) -> Config:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid YAML ({_first_line(str(exc))})") from None
+        raise ConfigError(f"{path}: not valid YAML ({first_line(str(exc), None)})") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of sections at the top level")
     cfg = parse_config(raw, source=str(path))
@@ -397,6 +398,3 @@ def _suggest(loc: list[str], raw: dict[str, Any]) -> str | None:
     matches = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1, cutoff=0.5)
     return ".".join(loc[:-1] + matches[:1]) if matches else None
 
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else text

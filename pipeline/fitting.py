@@ -26,7 +26,7 @@ from models.scorer import LeadScorer
 from models.splits import date_balance_weights
 from pipeline.config import Config
 from pipeline.console import Reporter
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, first_line
 from pipeline.inputs.examples import Examples, with_half_life
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ def load_rules(cfg: Config) -> RuleSet:
     try:
         return RuleSet.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        raise ConfigError(f"{path}: not valid YAML ({first_line(str(exc), None)})") from None
     except ValidationError as exc:
         err = exc.errors()[0]
         raise ConfigError(f"{path}: {'.'.join(map(str, err['loc']))}: {err['msg']}") from None

@@ -62,7 +62,6 @@ MAX_TEXT_LENGTH = 1_000
 NUMERIC_ROLES = {"employees": 10_000_000, "annual_revenue": 1e13}
 TEXT_SHARE_ERROR = 0.5  # more than this share of text in a numeric role column is an error
 GENERIC_NUMERIC_SHARE = 0.9  # a generic text column with at least this share of numbers is numeric
-PERSONAL_ROLES = ("email", "first_name", "last_name", "phone")
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 PHONE_RE = re.compile(r"^\+?[\d\s().\-/]{7,24}$")
 PERSONAL_NAME_RE = re.compile(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.config import Config
+from pipeline.config import Config, DataConfig
 from pipeline.errors import InputError, NotEnoughDataError
 from pipeline.inputs.contracts import prepare_events, prepare_leads, prepare_outcomes
 from pipeline.inputs.io import find_optional_table, find_table, read_table
@@ -66,8 +66,7 @@ def load_training_inputs(cfg: Config, data: str | Path | None = None) -> Inputs:
     _check_outcomes_cover(inputs, str(outcomes_path), dc.outcome_columns.converted_at)
     events_path = find_optional_table(root, dc.events) if dc.events else None
     if events_path is not None:
-        inputs.events = prepare_events(read_table(events_path, [dc.event_columns.lead_id]), dc, str(events_path), leads["lead_id"])
-        inputs.sources["events"] = str(events_path)
+        _add_events(inputs, dc, events_path)
     return inputs
 
 
@@ -76,9 +75,15 @@ def load_scoring_inputs(cfg: Config, leads_path: str | Path, events_path: str | 
     leads = prepare_leads(read_table(leads_path, [dc.lead_columns.lead_id]), dc, str(leads_path), scoring=True)
     inputs = Inputs(leads, sources={"leads": str(leads_path)})
     if events_path is not None:
-        inputs.events = prepare_events(read_table(events_path, [dc.event_columns.lead_id]), dc, str(events_path), leads["lead_id"])
-        inputs.sources["events"] = str(events_path)
+        _add_events(inputs, dc, events_path)
     return inputs
+
+
+def _add_events(inputs: Inputs, dc: DataConfig, events_path: str | Path) -> None:
+    """The events file, checked by its contract; events of leads not in `inputs.leads` are dropped (said once)."""
+    frame = read_table(events_path, [dc.event_columns.lead_id])
+    inputs.events = prepare_events(frame, dc, str(events_path), inputs.leads["lead_id"])
+    inputs.sources["events"] = str(events_path)
 
 
 def _check_both_classes(leads: pd.DataFrame, source: str, column: str) -> None:

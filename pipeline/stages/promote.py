@@ -13,7 +13,7 @@ from mlflow.tracking import MlflowClient
 from models.metrics import evaluate
 from pipeline import tracking
 from pipeline.config import Config, PromotionConfig
-from pipeline.errors import LeadscoreError
+from pipeline.errors import LeadscoreError, first_line
 from pipeline.inputs.data import Inputs
 from pipeline.inputs.examples import Examples
 
@@ -147,7 +147,7 @@ def manual_promote(cfg: Config, version: str, reason: str) -> dict[str, Any]:
     try:
         MlflowClient().get_model_version(name, str(version))
     except Exception as exc:  # noqa: BLE001
-        cause = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+        cause = first_line(exc, 120)
         raise LeadscoreError(f"models:/{name}/{version}: no such registered version ({cause})") from None
     out = move_champion(cfg, version, "manual", reason)
     MlflowClient().set_model_version_tag(name, str(version), "gate.decision", "promoted (manual)")

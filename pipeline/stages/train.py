@@ -20,6 +20,7 @@ from mlflow.models import infer_signature
 
 import features
 import models
+from features.metadata import PERSONAL_ROLES
 from models.grades import grade_table
 from models.plots import calibration_figure, gains_figure, pr_figure, roc_figure, score_histogram, shap_summary_figure
 from models.points import PointsModel, rules_to_yaml_dict
@@ -286,7 +287,7 @@ def _sample_schema(frame: pd.DataFrame) -> Any:
 
 
 def _personal(frame: pd.DataFrame) -> list[str]:
-    return [c for c in ("email", "first_name", "last_name", "phone", "company") if c in frame.columns]
+    return [c for c in PERSONAL_ROLES if c in frame.columns]
 
 
 def summary_json(result: TrainResult) -> str:
