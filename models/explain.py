@@ -274,21 +274,6 @@ _PLANS_LOCK = threading.Lock()
 # --------------------------------------------------------------------------------------------------------
 # Convenience entry points
 # --------------------------------------------------------------------------------------------------------
-def top_reasons(
-    contrib: np.ndarray,
-    X: pd.DataFrame,
-    names: Sequence[str],
-    info: Mapping[str, FeatureInfo],
-    n_positive: int = 3,
-    n_negative: int = 2,
-    min_contribution: float = MIN_CONTRIBUTION,
-) -> list[str]:
-    """Per lead, a JSON list: the top positive then the top negative reasons (merged per source),
-    strongest first. `contrib`: (leads, features), optionally with a last bias column."""
-    plan = ReasonPlan.build(names, info)
-    contrib = np.asarray(contrib, dtype=float)
-    sums = contrib[:, : len(names)] @ plan.matrix
-    return plan.reasons(contrib, sums, X, n_positive, n_negative, min_contribution).tolist()
 
 
 def _plain(value: object) -> object:
@@ -302,7 +287,3 @@ def _plain(value: object) -> object:
     return value if value is None or isinstance(value, (str, int, bool)) else str(value)
 
 
-def group_sums(contrib: np.ndarray, names: Sequence[str], info: Mapping[str, FeatureInfo], groups: Sequence[str]) -> np.ndarray:
-    """Sum of contributions over the features whose group is in `groups`."""
-    mask = np.array([info[n].group in groups if n in info else False for n in names])
-    return contrib[:, mask].sum(axis=1) if mask.any() else np.zeros(contrib.shape[0])

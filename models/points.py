@@ -104,10 +104,6 @@ class PointsModel:
         """The classic 0-100 points score."""
         return np.clip(np.round(self.margin(X)), 0, 100).astype(np.int64)
 
-    def temperature(self, points: np.ndarray) -> np.ndarray:
-        t = self.rules.thresholds
-        return np.where(points >= t.hot, "hot", np.where(points >= t.warm, "warm", "cold"))
-
     def contributions(self, X: pd.DataFrame) -> np.ndarray:
         contrib = self._rule_points(X)
         return np.column_stack([contrib, np.full(len(X), self.rules.base)])

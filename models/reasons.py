@@ -16,7 +16,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-REASON_FIELDS = ["feature", "label", "contribution"]
 _SCHEMA = pa.schema([("r", pa.list_(pa.struct([("feature", pa.string()), ("label", pa.string()),
                                                 ("contribution", pa.float64())])))])
 

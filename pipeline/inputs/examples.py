@@ -155,20 +155,11 @@ def _static_examples(cfg: Config, inputs: Inputs) -> Examples:
     return Examples(table, y, part, builder, {"split": "stratified"}, None, inputs)
 
 
-def with_builder(examples: Examples, builder: LeadFeatureBuilder) -> Examples:
-    """The same rows and labels with features from another (fitted) builder."""
-    known = examples.known
-    lead_rows = known.leads.set_index("lead_id").loc[examples.table["lead_id"]].reset_index()
-    as_of = examples.table["as_of"] if examples.until is not None else None
-    table = builder.transform(lead_rows, known.events, as_of)
-    return replace(examples, table=table, builder=builder)
-
-
 def with_half_life(examples: Examples, half_life_days: float) -> Examples:
     """The same rows and labels with the decayed engagement counts recomputed for another half-life (a points
     rule set's own). Only those columns are built; the rest of the table is shared with `examples` (a shallow
-    copy: copy-on-write), so this costs a few columns, not a second feature table. The result equals
-    `with_builder(examples, <builder refitted with that half-life>)`."""
+    copy: copy-on-write), so this costs a few columns, not a second feature table. The result equals the
+    table of a builder refitted with that half-life (tests/pipeline/inputs/test_examples_memory.py)."""
     builder = examples.builder.with_half_life(half_life_days)
     columns = builder.half_life_columns()
     if not columns or half_life_days == examples.builder.engagement_.half_life_days:

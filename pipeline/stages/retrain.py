@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,8 +52,6 @@ def retrain_lock(folder: Path) -> Iterator[None]:
         handle.close()
 
 
-
-
 def last_fingerprint(cfg: Config) -> tuple[str | None, str | None]:
     """(fingerprint, run id) of the latest finished retrain session, if any."""
     exp = MlflowClient().get_experiment_by_name(cfg.mlflow.experiment)
@@ -98,5 +95,3 @@ def summary_line(summary: dict[str, Any]) -> str:
     return f"{head}: challenger v{summary['challenger_version']}; " + "; ".join(summary["reasons"])
 
 
-def to_json(summary: dict[str, Any]) -> str:
-    return json.dumps(summary, default=str)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import tempfile
 from dataclasses import dataclass, field
@@ -290,5 +289,3 @@ def _personal(frame: pd.DataFrame) -> list[str]:
     return [c for c in PERSONAL_ROLES if c in frame.columns]
 
 
-def summary_json(result: TrainResult) -> str:
-    return json.dumps(result.summary(), default=str)
