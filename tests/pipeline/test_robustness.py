@@ -1,5 +1,5 @@
 """Issue #7 in-process: the contract rules (error vs proceed + one warning), atomic writes, output and
-model-URI checks. The end-to-end corpus is tests/e2e/test_bad_inputs.py."""
+model-URI checks. The end-to-end corpus is tests/e2e/test_bad_inputs_*.py."""
 from __future__ import annotations
 
 import logging
