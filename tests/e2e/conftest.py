@@ -1,4 +1,4 @@
-"""Fixtures of the bad-input corpus (tests/e2e/test_bad_inputs_*.py): the clean 300-lead slice they all
+"""Fixtures of the bad-input corpus (tests/e2e/test_bad_inputs_<part>.py): the clean 300-lead slice they all
 start from, one run of a file's cases, and the summary table of every file's run."""
 from __future__ import annotations
 

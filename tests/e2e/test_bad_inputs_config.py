@@ -44,12 +44,6 @@ def c_output_bad_suffix(x: Ctx) -> list[str]:
     return x.features(output=x.d / "out" / "scores.json")
 
 
-@CASES.case("output folder is a file (predict)", "predict", "error", "notes.txt", "is not a directory")
-def c_predict_output_under_file(x: Ctx) -> list[str]:
-    x.text("notes.txt", "a file, not a folder")
-    return x.predict(output=x.d / "notes.txt" / "scores.parquet")
-
-
 @CASES.case("config: unknown key", "features", "error", "cfg.yaml", "unknown key 'data.lead_colums'",
       "did you mean 'data.lead_columns'")
 def c_config_unknown_key(x: Ctx) -> list[str]:

@@ -71,13 +71,6 @@ def c_two_columns_one_role(x: Ctx) -> list[str]:
     return x.features(x.write(leads, "leads.csv"), config=cfg)
 
 
-@CASES.case("duplicate lead_id (predict)", "predict", "error", "leads.csv", "'lead_id' must be unique")
-def c_predict_duplicate_ids(x: Ctx) -> list[str]:
-    leads = x.leads()
-    leads.loc[2, "lead_id"] = leads.loc[0, "lead_id"]
-    return x.predict(x.write(leads, "leads.csv"))
-
-
 def _check_ids_kept(x: Ctx, r: CliResult) -> None:
     table = pd.read_parquet(x.out)
     assert table["lead_id"].head(3).tolist() == ["000001", "000002", "000003"]

@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from mlflow.tracking import MlflowClient
 
 from models.alerts import ALERT_COLUMNS
@@ -313,8 +312,8 @@ def test_bucket_counts_add_up_to_the_pandas_paths(trained, caplog: pytest.LogCap
 
     from pipeline.config import load_config
     from pipeline.scoring.drift import BatchDrift
-    from pipeline.stages.predict import ChunkChecks, alert_thresholds
     from pipeline.spark.engine import BatchObserver, TaskReports, _report_bucket, lead_buckets
+    from pipeline.stages.predict import ChunkChecks, alert_thresholds
     from tests.conftest import REPO
 
     before = mlflow.get_tracking_uri(), mlflow.get_registry_uri()

@@ -1,5 +1,6 @@
-"""Bad model and registry inputs for predict: unseen categories and event types, missing model columns, model URIs
-that do not exist or are not allowed, an empty registry. Scored with the session champion (`trained`).
+"""Bad inputs of predict against the session champion (`trained`): unseen categories and event types, missing model
+columns, model URIs that do not exist or are not allowed, an empty registry, and a bad leads file or output path that
+predict must refuse before it loads the model. (The bad files of every command: test_bad_inputs_files.py.)
 
 The machinery (what every case must get, the corpus run): tests/e2e/bad_inputs.py; the table: BAD_INPUTS.md.
 """
@@ -66,6 +67,20 @@ def _check_no_store_created(x: Ctx, r: CliResult) -> None:
 def c_predict_no_champion(x: Ctx) -> list[str]:
     x.env["MLFLOW_TRACKING_URI"] = f"sqlite:///{x.d / 'empty.db'}"
     return x.predict()
+
+
+@CASES.case("duplicate lead_id (predict)", "predict", "error", "leads.csv", "'lead_id' must be unique")
+def c_predict_duplicate_ids(x: Ctx) -> list[str]:
+    leads = x.leads()
+    leads.loc[2, "lead_id"] = leads.loc[0, "lead_id"]
+    return x.predict(x.write(leads, "leads.csv"))
+
+
+@CASES.case("output folder is a file (predict)", "predict", "error", "notes.txt", "is not a directory")
+def c_predict_output_under_file(x: Ctx) -> list[str]:
+    x.text("notes.txt", "a file, not a folder")
+    return x.predict(output=x.d / "notes.txt" / "scores.parquet")
+
 
 
 @pytest.mark.parametrize("cid", list(CASES))
