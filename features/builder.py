@@ -74,14 +74,16 @@ class LeadFeatureBuilder(BaseEstimator):
                 info[name] = meta
         return {n: info[n] for n in self.feature_names_out_}
 
-    def transform(self, leads: pd.DataFrame, events: pd.DataFrame | None, as_of: pd.Timestamp | pd.Series | None) -> pd.DataFrame:
+    def transform(self, leads: pd.DataFrame, events: pd.DataFrame | None,
+                  as_of: pd.Timestamp | pd.Series | None) -> pd.DataFrame:
         """Features for every lead in `leads` as of `as_of` (one date, or one per row)."""
         leads = leads.reset_index(drop=True)
         static, flags = self._static(leads)
         as_of_values = _as_of_series(as_of, len(leads))
         parts = [leads[["lead_id"]], as_of_values.rename("as_of").to_frame(), static]
         if self.has_age_:
-            parts.append(self._compact(pd.DataFrame({"lead_age_days": to_days(as_of_values) - to_days(leads["created_at"])})))
+            age = to_days(as_of_values) - to_days(leads["created_at"])
+            parts.append(self._compact(pd.DataFrame({"lead_age_days": age})))
         burst = None
         if self.engagement_ is not None:
             ev = events if events is not None else _empty_events()

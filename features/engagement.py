@@ -4,7 +4,8 @@ The labels these features read with are in features/wording.py.
 
 How it is fast (1,000,000 leads x 25,000,000 events in a few seconds, see benchmarks/RESULTS_features.md):
 
-* `EventIndex` (features/event_log.py) turns the log into integer arrays once: lead codes (Arrow dictionary encoding, two threads),
+* `EventIndex` (features/event_log.py) turns the log into integer arrays once: lead codes (Arrow dictionary
+  encoding, two threads),
   event-type "slots" (one per configured type, plus one per combination of categories for the others),
   and nanosecond timestamps sorted by time. It is cached per events frame, so a second transform of the
   same log (another half-life, another lead set) skips it.
@@ -121,7 +122,8 @@ class EngagementFeatures(BaseEstimator):
                 params = dict(texts.get(source) or event_texts(source))
                 if part == "decayed":
                     params["half_life_days"] = float(self.half_life_days)
-            digits = 2 if name == "email_click_to_open" else 1 if name in ("trend_7_vs_30",) or name.startswith("decayed_") else 0
+            one_decimal = name == "trend_7_vs_30" or name.startswith("decayed_")
+            digits = 2 if name == "email_click_to_open" else 1 if one_decimal else 0
             # careers page, unsubscribe, bounce: they only ever read as reasons that lower the score
             bad_news = name in ("unsubscribed", "n_negative_all") or source in set(self.negative)
             info[name] = FeatureInfo(name, "engagement", label, kind, source=source, part=part, describer=describer,

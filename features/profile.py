@@ -171,7 +171,8 @@ class ProfileFeatures(BaseEstimator):
 
     def transform(self, leads: pd.DataFrame) -> pd.DataFrame:
         out = pd.DataFrame(index=leads.index)
-        titles = parse_titles(leads["job_title"] if "job_title" in leads else pd.Series(None, index=leads.index, dtype=object))
+        job_titles = leads["job_title"] if "job_title" in leads else pd.Series(None, index=leads.index, dtype=object)
+        titles = parse_titles(job_titles)
         out["title_seniority"] = titles["title_seniority"]
         out["title_department"] = titles["title_department"]
         employees = _numeric(leads, "employees")

@@ -273,7 +273,8 @@ def junk_rule(flags: pd.DataFrame, burst: np.ndarray | None = None, bot_burst_ev
 def profile_junk(flags: pd.DataFrame) -> pd.Series:
     """Junk from the profile alone: a throw-away address, a test entry, or a fake-looking name together with
     a free-mail address or an invalid phone number."""
-    return flags["disposable_email"] | flags["test_entry"] | (flags["gibberish_name"] & (flags["invalid_phone"] | flags["free_mail"]))
+    weak_contact = flags["invalid_phone"] | flags["free_mail"]
+    return flags["disposable_email"] | flags["test_entry"] | (flags["gibberish_name"] & weak_contact)
 
 
 def _duplicate_of_earlier(email: pd.Series, created_at: pd.Series | None) -> np.ndarray:

@@ -76,7 +76,8 @@ FIXED_LABELS = {
 # last 7 days"; many, with {n}; none). The windowed counts, the decayed count and the flag of a type read as one.
 EVENT_TEXTS = {
     "page_view": ("Viewed a web page {when}", "Viewed {n} web pages", "No web page views yet"),
-    "pricing_page_view": ("Visited the pricing page {when}", "Visited the pricing page {n} times", "No pricing page visits yet"),
+    "pricing_page_view": ("Visited the pricing page {when}", "Visited the pricing page {n} times",
+                          "No pricing page visits yet"),
     "blog_view": ("Read a blog post {when}", "Read {n} blog posts", "No blog posts read yet"),
     "careers_page_view": ("Visited the careers page {when}", "Visited the careers page {n} times", "No careers page visits"),
     "email_open": ("Opened an email {when}", "Opened {n} emails", "No emails opened yet"),
@@ -85,7 +86,8 @@ EVENT_TEXTS = {
     "unsubscribe": ("Unsubscribed from emails {when}", "Unsubscribed from emails ({n}x)", "Never unsubscribed"),
     "form_submit": ("Submitted a form {when}", "Submitted {n} forms", "No forms submitted yet"),
     "content_download": ("Downloaded content {when}", "Downloaded {n} content pieces", "No content downloaded yet"),
-    "webinar_registration": ("Registered for a webinar {when}", "Registered for {n} webinars", "No webinar registrations yet"),
+    "webinar_registration": ("Registered for a webinar {when}", "Registered for {n} webinars",
+                             "No webinar registrations yet"),
     "webinar_attended": ("Attended a webinar {when}", "Attended {n} webinars", "No webinars attended yet"),
     "demo_request": ("Requested a demo {when}", "Requested a demo {n} times", "No demo request yet"),
     "free_trial_signup": ("Signed up for a free trial {when}", "Signed up for a free trial ({n}x)", "No free trial yet"),
@@ -94,9 +96,11 @@ EVENT_TEXTS = {
     "integration_page_view": ("Viewed an integration page {when}", "Viewed integration pages {n} times",
                               "No integration pages viewed yet"),
     "docs_view": ("Read the docs {when}", "Read the docs {n} times", "Has not read the docs yet"),
-    "social_engagement": ("Engaged on social media {when}", "Engaged on social media {n} times", "No social media engagement yet"),
+    "social_engagement": ("Engaged on social media {when}", "Engaged on social media {n} times",
+                          "No social media engagement yet"),
     "product_login": ("Logged into the product {when}", "Logged into the product {n} times", "No product logins yet"),
-    "event_booth_visit": ("Visited our event booth {when}", "Visited our event booth {n} times", "No event booth visits yet"),
+    "event_booth_visit": ("Visited our event booth {when}", "Visited our event booth {n} times",
+                          "No event booth visits yet"),
 }
 SHORT_NAMES = {"pricing_page_view": "pricing", "demo_request": "demo", "free_trial_signup": "trial",
                "contact_sales": "contact sales"}

@@ -33,8 +33,8 @@ def session_report(title: str, facts: dict[str, Any], models: pd.DataFrame, best
     esc = html.escape
     facts_rows = "".join(f"<tr><th>{esc(str(k))}</th><td>{esc(str(v))}</td></tr>" for k, v in facts.items())
     metric_help = "".join(f"<li><b>{k}</b>: {esc(v)}</li>" for k, v in EXPLAIN.items())
-    images = "".join(f'<figure><img src="data:image/png;base64,{png}" alt="{esc(name)}"><figcaption>{esc(name)}</figcaption></figure>'
-                     for name, png in figures.items())
+    images = "".join(f'<figure><img src="data:image/png;base64,{png}" alt="{esc(name)}">'
+                     f'<figcaption>{esc(name)}</figcaption></figure>' for name, png in figures.items())
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>{esc(title)}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;color:#222}}
 table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:4px 10px;text-align:right}}

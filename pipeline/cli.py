@@ -253,8 +253,9 @@ def predict(
     previous: Annotated[str | None, typer.Option(
         "--previous", help="The previous scores file: leads that newly crossed the hot / MQL threshold go to "
                            "OUTPUT's folder as <name>.alerts.<ext>.")] = None,
-    engine: Annotated[Engine, typer.Option("--engine", help="pandas: streamed on this machine; spark: PySpark "
-                                                            "(the `spark` extra), for event logs too big for one.")] = Engine.pandas,
+    engine: Annotated[Engine, typer.Option(
+        "--engine", help="pandas: streamed on this machine; spark: PySpark "
+                         "(the `spark` extra), for event logs too big for one.")] = Engine.pandas,
     outcomes: Annotated[str | None, typer.Option(
         "--outcomes", help="Outcomes file (lead_id, converted_at): leads that converted before --as-of are not "
                            "scored or alerted. Default: the config's scoring.outcomes.")] = None,
@@ -329,7 +330,10 @@ def compare(
 
     rows = run_compare(_config(config), last)
     if not as_json:
-        _print_table("Recent models (test metrics; backtests: backtest metrics)", rows) if rows else typer.echo("No runs yet.")
+        if rows:
+            _print_table("Recent models (test metrics; backtests: backtest metrics)", rows)
+        else:
+            typer.echo("No runs yet.")
     _emit(as_json, {"runs": rows})
 
 

@@ -335,7 +335,8 @@ class Config(_Section):
 
     def flat_params(self) -> dict[str, str]:
         """The resolved config as flat MLflow params (`section.key`: value)."""
-        return {k: json.dumps(v) if isinstance(v, (list, dict)) else str(v) for k, v in _flatten(self.model_dump(mode="json"))}
+        flat = _flatten(self.model_dump(mode="json"))
+        return {k: json.dumps(v) if isinstance(v, (list, dict)) else str(v) for k, v in flat}
 
 
 def _flatten(tree: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:

@@ -120,7 +120,8 @@ def monotone_constraints(cfg: Config, examples: Examples) -> dict[str, int]:
     return {n: 1 for n in examples.builder.feature_names_out_ if any(n.startswith(h) for h in high)}
 
 
-def fit_model(cfg: Config, model: MarginModel, examples: Examples, prefitted: bool = False) -> tuple[LeadScorer, dict[str, float], dict[str, Any]]:
+def fit_model(cfg: Config, model: MarginModel, examples: Examples,
+              prefitted: bool = False) -> tuple[LeadScorer, dict[str, float], dict[str, Any]]:
     """Fit on train, calibrate and grade on validation, evaluate on validation and test."""
     names = list(examples.builder.feature_names_out_)
     X_tr, y_tr = examples.rows("train")

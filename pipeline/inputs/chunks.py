@@ -349,7 +349,8 @@ def _read_previous(path: Path, batch_rows: int, found: ChunkedInputs) -> None:
         score = pd.to_numeric(previous["score"], errors="coerce")
         if score.isna().any():
             rows = np.flatnonzero(score.isna().to_numpy()) + offset + 1
-            raise InputError(f"{path}: column 'score' has {len(rows)} values that are not numbers, {example_rows(rows.tolist())}")
+            raise InputError(f"{path}: column 'score' has {len(rows)} values that are not numbers, "
+                             f"{example_rows(rows.tolist())}")
         previous["score"] = score.astype(float)
         previous["grade"] = previous["grade"].astype(str)
         offset += len(batch)

@@ -51,7 +51,8 @@ def load_training_inputs(cfg: Config, data: str | Path | None = None) -> Inputs:
     dc = cfg.data
     if root.is_file():
         if dc.mode != "static":
-            raise InputError(f"{root}: --data must be a folder with leads, events and outcomes files (or use data.mode: static)")
+            raise InputError(f"{root}: --data must be a folder with leads, events and outcomes files "
+                             "(or use data.mode: static)")
         leads_path = root
     else:
         leads_path = find_table(root, dc.leads)

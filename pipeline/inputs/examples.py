@@ -68,8 +68,9 @@ def make_builder(cfg: Config, use_events: bool, half_life_days: float | None = N
     eng = cfg.features.engagement.model_dump()
     if half_life_days is not None:
         eng["half_life_days"] = half_life_days
-    return LeadFeatureBuilder(exclude=excluded_columns(cfg), engagement=eng, use_events=use_events and cfg.features.use_events,
-                              icp=cfg.features.icp.model_dump(), bot_burst_events=cfg.features.junk.bot_burst_events)
+    return LeadFeatureBuilder(exclude=excluded_columns(cfg), engagement=eng,
+                              use_events=use_events and cfg.features.use_events, icp=cfg.features.icp.model_dump(),
+                              bot_burst_events=cfg.features.junk.bot_burst_events)
 
 
 def build_examples(cfg: Config, inputs: Inputs, until: pd.Timestamp | None, with_test: bool = True) -> Examples:
@@ -187,7 +188,8 @@ def check_class_counts(y: np.ndarray, part: np.ndarray, cfg: Config, with_test: 
     pos, neg = int(y[train].sum()), int((1 - y[train]).sum())
     if pos < tc.min_positives or neg < tc.min_negatives:
         raise NotEnoughDataError(
-            f"not enough data: training needs at least {tc.min_positives} converted and {tc.min_negatives} non-converted examples; "
+            f"not enough data: training needs at least {tc.min_positives} converted and {tc.min_negatives} "
+            f"non-converted examples; "
             f"the training period has {pos} converted and {neg} non-converted"
         )
     for p in ("val", "test") if with_test else ("val",):

@@ -126,7 +126,8 @@ def _check_csv_head(path: Path) -> None:
     if "," not in header:
         for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
             if sep in header:
-                raise InputError(f"{path}: the header is separated by {name} ({header[:60]!r}); the file must be comma-separated")
+                raise InputError(f"{path}: the header is separated by {name} ({header[:60]!r}); "
+                                 "the file must be comma-separated")
     try:
         with open(path, encoding="utf-8-sig", errors="replace", newline="") as text:
             names = next(csv.reader(text), [])  # the whole header row (pandas would rename a repeat to 'email.1')

@@ -45,7 +45,8 @@ def decide(challenger: dict[str, float], champion: dict[str, float] | None, poli
         failures.append(f"test_ece {challenger['test_ece']:.4f} > allowed {policy.max_test_ece}")
     if champion_version is not None and not failures:
         if why_champion_failed:
-            reasons.append(f"champion v{champion_version} could not score the new test period ({why_champion_failed}); it loses")
+            reasons.append(f"champion v{champion_version} could not score the new test period ({why_champion_failed}); "
+                           "it loses")
         else:
             key = policy.metric.removeprefix("test_")
             ours, theirs = challenger[policy.metric], champion[key]

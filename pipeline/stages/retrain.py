@@ -75,8 +75,8 @@ def run_retrain(cfg: Config, data: str | None = None, force: bool = False, repor
             f"{data_fingerprint(inputs)}:{cfg.fingerprint()}:{code_fingerprint()}".encode()).hexdigest()[:16]
         previous, previous_run = last_fingerprint(cfg)
         if previous == fingerprint and not force:
-            return {"decision": "skipped", "reasons": [f"data, config and code unchanged since run {previous_run}; use --force to retrain"],
-                    "fingerprint": fingerprint}
+            why = f"data, config and code unchanged since run {previous_run}; use --force to retrain"
+            return {"decision": "skipped", "reasons": [why], "fingerprint": fingerprint}
         result = run_train(cfg, data, None, None, reporter, workdir, inputs=inputs)
         decision = gate(cfg, result.version, result.models[result.best].metrics, result.examples, result.inputs)
         client = MlflowClient()

@@ -74,7 +74,8 @@ class TrainResult:
 
 
 def run_train(cfg: Config, data: str | None = None, until: pd.Timestamp | None = None, cv: int | None = None,
-              reporter: Reporter | None = None, workdir: str | Path | None = None, inputs: Inputs | None = None) -> TrainResult:
+              reporter: Reporter | None = None, workdir: str | Path | None = None,
+              inputs: Inputs | None = None) -> TrainResult:
     reporter = reporter or Reporter(quiet=True)
     uri = tracking.setup(cfg, workdir)
     reporter.step("Loading and checking the data")
@@ -119,7 +120,8 @@ def log_fit(fit: Fit) -> FittedModel:
     if isinstance(scorer.model, PointsModel):
         mlflow.log_text(yaml.safe_dump(rules_to_yaml_dict(scorer.model.rules), sort_keys=False), "points/rules.yaml")
     model_uri = log_scorer(scorer, fit.examples, name)
-    log.info("  %s: test ROC AUC %.3f, PR AUC %.3f, ECE %.3f", name, metrics["test_roc_auc"], metrics["test_pr_auc"], metrics["test_ece"])
+    log.info("  %s: test ROC AUC %.3f, PR AUC %.3f, ECE %.3f", name, metrics["test_roc_auc"], metrics["test_pr_auc"],
+             metrics["test_ece"])
     return FittedModel(name, scorer, metrics, fit.run_id, model_uri, report)
 
 
@@ -142,7 +144,8 @@ def _log_plots(name: str, scorer: LeadScorer, d: dict[str, Any]) -> dict[str, An
             charts[path.split("/")[-1].removesuffix(".png").replace("_", " ")] = figure_png(fig)
         plt.close(fig)
     impact = pd.DataFrame({"feature": scorer.feature_names, "mean_abs_impact": np.abs(contrib).mean(axis=0)})
-    impact["what it measures"] = [scorer.info[f].label.split("{")[0].rstrip(" :(") if f in scorer.info else f for f in impact["feature"]]
+    impact["what it measures"] = [scorer.info[f].label.split("{")[0].rstrip(" :(") if f in scorer.info else f
+                                  for f in impact["feature"]]
     drivers = impact.sort_values("mean_abs_impact", ascending=False).head(12)
     return {"drivers": drivers, "charts": charts}
 
@@ -166,8 +169,8 @@ def _log_grade_tables(scorer: LeadScorer, d: dict[str, Any]) -> pd.DataFrame:
 
 def build_report(examples: Examples, fitted: dict[str, FittedModel], best: str) -> str:
     counts = examples.counts()
-    facts = {f"{part} examples": f"{c['rows']:,} ({c['conversions']:,} converted, {c['conversions'] / max(c['rows'], 1):.1%})"
-             for part, c in counts.items()}
+    facts = {f"{part} examples": f"{c['rows']:,} ({c['conversions']:,} converted, "
+                                 f"{c['conversions'] / max(c['rows'], 1):.1%})" for part, c in counts.items()}
     facts |= {k.replace("_", " "): v for k, v in examples.split.items()}
     if examples.readiness:
         r = examples.readiness
@@ -178,7 +181,8 @@ def build_report(examples: Examples, fitted: dict[str, FittedModel], best: str) 
             for n, m in fitted.items()]
     chosen = fitted[best].report
     return session_report(f"leadscore training session ({_session_name(examples)})", facts, pd.DataFrame(rows), best,
-                          chosen.get("grades", pd.DataFrame()), chosen.get("drivers", pd.DataFrame()), chosen.get("charts", {}))
+                          chosen.get("grades", pd.DataFrame()), chosen.get("drivers", pd.DataFrame()),
+                          chosen.get("charts", {}))
 
 
 def log_scorer(scorer: LeadScorer, examples: Examples, name: str, artifact: str = "model") -> str:
