@@ -1,8 +1,9 @@
 """The machinery of the bad-input corpus (tests/e2e/test_bad_inputs_<part>.py, PARTS): cases, their folders, one run.
 
 Every case is built from a 300-lead slice of the session `world` (or, for `predict`, scored with the
-session `trained` champion; only files with predict cases ask for it). A file's cases run through the real CLI in parallel subprocesses once per
-module (the `bad_corpus` fixture in tests/e2e/conftest.py); each case is then one test. For an error:
+session `trained` champion; only files with predict cases ask for it). A file's cases run through the real
+CLI in parallel subprocesses once per module (the `bad_corpus` fixture in tests/e2e/conftest.py); each case is
+then one test. For an error:
 exit 2, at most three stderr lines naming the file / column / example rows, no traceback, the previous
 output file byte-identical, nothing new beside it, no MLflow store created, the champion untouched.
 For a case where proceeding is right: exit 0 and exactly one warning line per kind, with counts, and a
@@ -269,7 +270,7 @@ SAFETY = """
 | SIGTERM inside the atomic write | `leadscore predict` | exit 143, one line `leadscore: interrupted (SIGTERM); no output was replaced`, same |
 | SIGKILL while building examples / while training / just before the gate records (fault injection) | `leadscore retrain` | SQLite `integrity_check` ok, `champion` unchanged and loads, no temp files |
 | every e-mail, phone (>= 9 digits, >= 3 distinct digits) and full name of the 2,000 input leads | `leadscore retrain` + `predict` | none in mlflow.db or any artifact (regex tokens per file, set lookups) |
-"""
+"""  # noqa: E501 - markdown table rows cannot wrap
 
 
 def write_table(corpora: list[Corpus], path: Path) -> None:

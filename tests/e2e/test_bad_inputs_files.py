@@ -131,7 +131,8 @@ def _every_command(name: str, what: str, needles: tuple[str, ...], make: Callabl
         build = (file_case if command in ("predict", "features") else folder_case)(command)
         build.__name__ = f"c_{name}_{command}"
         folder = command in ("train", "backtest")
-        CASES.case(f"{what} ({command})", command, "error", *(FOLDER_NEEDLES.get(name, needles) if folder else needles))(build)
+        shown = FOLDER_NEEDLES.get(name, needles) if folder else needles
+        CASES.case(f"{what} ({command})", command, "error", *shown)(build)
 
 
 for _name, (_what, _needles, _make) in BAD_FILES.items():

@@ -38,8 +38,8 @@ def c_unparseable_date(x: Ctx) -> list[str]:
     return x.features(x.write(set_cells(x.leads(), "created_at", {3: "yesterday"}), "leads.csv"))
 
 
-@CASES.case("mixed-format dates (03/01/2025, 1 March 2025)", "features", "error", "'created_at' has 2 values that are not ISO dates",
-      "rows 2, 6")
+@CASES.case("mixed-format dates (03/01/2025, 1 March 2025)", "features", "error",
+            "'created_at' has 2 values that are not ISO dates", "rows 2, 6")
 def c_mixed_format_dates(x: Ctx) -> list[str]:
     return x.features(x.write(set_cells(x.leads(), "created_at", {1: "03/01/2025", 5: "1 March 2025"}), "leads.csv"))
 
@@ -112,8 +112,8 @@ def c_crm_number_formats(x: Ctx) -> list[str]:
 
 
 @CASES.case("timestamps after --as-of (a few leads and events)", "features", "proceed",
-      "2 leads created at or after 2025-10-01 00:00:00 were left out", "4 events at or after 2025-10-01 00:00:00 were ignored",
-      check=check_all_rows)
+            "2 leads created at or after 2025-10-01 00:00:00 were left out",
+            "4 events at or after 2025-10-01 00:00:00 were ignored", check=check_all_rows)
 def c_future_timestamps(x: Ctx) -> list[str]:
     leads, events = x.leads(), x.events()
     late = leads.head(2).assign(lead_id=["late-1", "late-2"], created_at=pd.Timestamp("2026-01-05"))

@@ -15,8 +15,9 @@ from tests.e2e.bad_inputs import CaseBook, Corpus, Ctx, champion_state, check_ca
 CASES = CaseBook()
 
 
-@CASES.case("unseen categories", "predict", "proceed", "6 values not among the model's training categories are scored as 'other'",
-      "'Asteroid mining' x4", "'Atlantis' x2", lines=1)
+@CASES.case("unseen categories", "predict", "proceed",
+            "6 values not among the model's training categories are scored as 'other'", "'Asteroid mining' x4",
+            "'Atlantis' x2", lines=1)
 def c_predict_unseen_categories(x: Ctx) -> list[str]:
     # the logistic regression of the session's training run (runs:/ of the configured store): it groups
     # unseen values as 'other', which is what the warning reports (the points model has no such notion)
@@ -63,7 +64,8 @@ def _check_no_store_created(x: Ctx, r: CliResult) -> None:
     assert not (x.d / "empty.db").exists(), "a failed predict must not create a tracking store"
 
 
-@CASES.case("no champion yet (empty tracking store)", "predict", "error", "models:/lead-scorer@champion", "no champion yet", check=_check_no_store_created)
+@CASES.case("no champion yet (empty tracking store)", "predict", "error", "models:/lead-scorer@champion", "no champion yet",
+            check=_check_no_store_created)
 def c_predict_no_champion(x: Ctx) -> list[str]:
     x.env["MLFLOW_TRACKING_URI"] = f"sqlite:///{x.d / 'empty.db'}"
     return x.predict()

@@ -22,8 +22,9 @@ def top_reasons(
     n_negative: int = 2,
     min_contribution: float = MIN_CONTRIBUTION,
 ) -> list[str]:
-    """The reasons of a plan built for these names, as the scorer gives them: per lead, a JSON list: the top positive then the top negative reasons (merged per source),
-    strongest first. `contrib`: (leads, features), optionally with a last bias column."""
+    """The reasons of a plan built for these names, as the scorer gives them: per lead, a JSON list: the top
+    positive then the top negative reasons (merged per source), strongest first. `contrib`: (leads, features),
+    optionally with a last bias column."""
     plan = ReasonPlan.build(names, info)
     contrib = np.asarray(contrib, dtype=float)
     sums = contrib[:, : len(names)] @ plan.matrix

@@ -165,7 +165,8 @@ def test_events_mode_needs_a_folder_and_conversions(tmp_path):
     leads(5).to_csv(tmp_path / "leads.csv", index=False)
     with pytest.raises(InputError, match="--data must be a folder"):
         load_training_inputs(Config(), tmp_path / "leads.csv")
-    pd.DataFrame({"lead_id": [f"L{i}" for i in range(5)], "converted_at": [None] * 5}).to_csv(tmp_path / "outcomes.csv", index=False)
+    outcomes = pd.DataFrame({"lead_id": [f"L{i}" for i in range(5)], "converted_at": [None] * 5})
+    outcomes.to_csv(tmp_path / "outcomes.csv", index=False)
     with pytest.raises(NotEnoughDataError, match="'converted_at' is empty for all 5 leads"):
         load_training_inputs(Config(), tmp_path)
 

@@ -48,14 +48,16 @@ def test_role_mapping_renames_user_columns():
 
 
 def test_events_of_unknown_leads_are_dropped_with_a_warning(caplog):
-    events = pd.DataFrame({"lead_id": ["a", "zzz"], "timestamp": ["2025-01-02", "2025-01-03"], "event_type": ["page_view", "x"]})
+    events = pd.DataFrame({"lead_id": ["a", "zzz"], "timestamp": ["2025-01-02", "2025-01-03"],
+                           "event_type": ["page_view", "x"]})
     out = prepare_events(events, Config().data, "events.csv", pd.Series(["a", "b"]))
     assert out["lead_id"].tolist() == ["a"]
     assert "1 events of 1 leads not in the leads file" in caplog.text
 
 
 def test_outcomes_allow_empty_conversion_dates():
-    out = prepare_outcomes(pd.DataFrame({"lead_id": ["a", "b"], "converted_at": ["2025-02-01", None]}), Config().data, "o.csv")
+    frame = pd.DataFrame({"lead_id": ["a", "b"], "converted_at": ["2025-02-01", None]})
+    out = prepare_outcomes(frame, Config().data, "o.csv")
     assert out["converted_at"].isna().tolist() == [False, True]
 
 
