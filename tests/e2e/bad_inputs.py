@@ -186,6 +186,7 @@ class Corpus:
     champion_before: tuple[str, str, int] | None
     champion_after: tuple[str, str, int] | None
     seconds: float
+    part: str = ""  # the file's part (PARTS): the table lists the parts in that order
 
 
 def make_base(world: Path, root: Path) -> Base:
@@ -273,6 +274,12 @@ SAFETY = """
 """  # noqa: E501 - markdown table rows cannot wrap
 
 
+def _relative(text: str, folders: tuple[str, ...]) -> str:
+    for folder in folders:
+        text = text.replace(folder, "")
+    return text
+
+
 def write_table(corpora: list[Corpus], path: Path) -> None:
     """The issue's summary table: bad input | command used | exit code | message | handling."""
     rows = ["# Bad inputs: what leadscore does with them", "",
@@ -283,21 +290,22 @@ def write_table(corpora: list[Corpus], path: Path) -> None:
             "(rules: `pipeline/inputs/contracts.py`). Paths are shown relative to each case's folder.", "",
             "| # | bad input | command used | exit code | message (first 100 chars) | handling |",
             "|---|---|---|---|---|---|"]
-    every = [(corpus, cid, spec) for corpus in corpora for cid, spec in corpus.cases.items()]
+    ordered = sorted(corpora, key=lambda c: PARTS.index(c.part) if c.part in PARTS else len(PARTS))
+    every = [(corpus, cid, spec) for corpus in ordered for cid, spec in corpus.cases.items()]
     for i, (corpus, cid, spec) in enumerate(every, 1):
         x, r = corpus.ctx[cid], corpus.results[cid]
-        local = (str(x.d) + "/", str(x.d.parent) + "/")
+        local = (str(x.d) + "/", str(x.d.parent) + "/", str(x.base.root) + "/")  # the case's, its file's, the slice's folder
         args, skip = [], False
         for j, a in enumerate(x.args):
             if skip or a == "--quiet" or (a == "--config" and x.args[j + 1] == CONFIG):
                 skip = a == "--config"
                 continue
             a = re.sub(r"^runs:/[0-9a-f]{32}/", "runs:/<logreg run>/", a)
-            args.append(a.replace(local[0], "").replace(local[1], "") or "''")
+            args.append(_relative(a, local) or "''")
         lines = [line for line in r.stderr.splitlines() if line.strip() and not incidental(line)]
         if spec.expect == "error":
             lines = [line for line in lines if line.startswith("leadscore: error: ")] or lines
-        message = " / ".join(lines).replace(local[0], "").replace(local[1], "").replace("|", "\\|")[:100]
+        message = _relative(" / ".join(lines), local).replace("|", "\\|")[:100]
         handling = "error" if spec.expect == "error" else ("proceed + warn" if spec.needles else "proceed (no warning)")
         rows.append(f"| {i} | {spec.what} | `leadscore {' '.join(args)}` | {r.code} | {message or '(none)'} | {handling} |")
     path.write_text("\n".join(rows) + "\n" + SAFETY)

@@ -36,6 +36,8 @@ def bad_corpus(request: pytest.FixtureRequest, bad_base: Base, bad_corpora: list
     trained = request.getfixturevalue("trained") if any(c.command == "predict" for c in cases.values()) else None
     if trained is not None and not bad_base.logreg_uri:
         bad_base.logreg_uri = logreg_uri(trained)
-    corpus = run_corpus(cases, bad_base, tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1]), trained)
+    name = request.module.__name__.rsplit(".", 1)[-1]
+    corpus = run_corpus(cases, bad_base, tmp_path_factory.mktemp(name), trained)
+    corpus.part = name.removeprefix("test_bad_inputs_")
     bad_corpora.append(corpus)
     return corpus
