@@ -69,7 +69,7 @@ def cpu_s() -> float:
 class Clock:
     """Wall and CPU time of a block: `with Clock() as c: ...; c.wall, c.cpu`."""
 
-    def __enter__(self) -> "Clock":
+    def __enter__(self) -> Clock:
         self._wall, self._cpu = time.perf_counter(), cpu_s()
         return self
 

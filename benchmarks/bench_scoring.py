@@ -30,8 +30,9 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,9 +41,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from pipeline.config import Config, load_config  # noqa: E402
+from pipeline.fitting import examples_for, fit_model, make_models  # noqa: E402
 from pipeline.inputs.data import load_training_inputs  # noqa: E402
 from pipeline.inputs.examples import build_examples  # noqa: E402
-from pipeline.fitting import examples_for, fit_model, make_models  # noqa: E402
 
 
 def timed(fn: Callable[[], Any], repeat: int) -> tuple[Any, dict[str, float]]:
@@ -140,7 +141,7 @@ def measure(name: str, scorer: Any, table: pd.DataFrame, repeat: int) -> dict[st
     _, out["explain"] = timed(lambda: scorer.score(table, explain=True), repeat)
     _, out["plain"] = timed(lambda: scorer.score(table, explain=False), repeat)
     # everything score(explain=True) does besides the model (encode + SHAP): the same contributions handed in
-    model.contributions = lambda _table: contrib  # instance attribute: only for this measurement
+    model.contributions = lambda _table: contrib  # noqa: F821 - instance attribute, only for this measurement (used before the del)
     try:
         _, out["explain_without_model"] = timed(lambda: scorer.score(table, explain=True), repeat)
     finally:

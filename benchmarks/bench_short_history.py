@@ -14,7 +14,6 @@ import json
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from sklearn.compose import make_column_transformer
 from sklearn.impute import SimpleImputer
@@ -24,9 +23,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from features.snapshots import open_lead_snapshots
-from pipeline.stages.backtest import run_backtest
 from pipeline.config import load_config
 from pipeline.inputs.data import load_training_inputs
+from pipeline.stages.backtest import run_backtest
 from pipeline.stages.generate import run_generate
 from pipeline.stages.train import run_train
 

@@ -33,8 +33,22 @@ from sklearn.metrics import roc_auc_score
 from pipeline.sampleworld import WorldSpec, p_true_from_state, profiles
 from pipeline.sampleworld.dynamics import episode_log_factor
 from pipeline.sampleworld.spec import (
-    A0_SCALE, ACTIVITY_MEDIAN, ACTIVITY_SD, BAD_EMAIL_FIT, DECAY, E_BASE, EPISODE_SIZE, FIT_B0, FIT_NOISE_SD, H_BASE,
-    H_INT, INTENT_K, JOB_SEEKER_FIT, REENGAGE_FIT_SLOPE, REENGAGE_NOISE_SD, REENGAGE_RATE,
+    A0_SCALE,
+    ACTIVITY_MEDIAN,
+    ACTIVITY_SD,
+    BAD_EMAIL_FIT,
+    DECAY,
+    E_BASE,
+    EPISODE_SIZE,
+    FIT_B0,
+    FIT_NOISE_SD,
+    H_BASE,
+    H_INT,
+    INTENT_K,
+    JOB_SEEKER_FIT,
+    REENGAGE_FIT_SLOPE,
+    REENGAGE_NOISE_SD,
+    REENGAGE_RATE,
 )
 from pipeline.sampleworld.vocab import SENIORITY_FIT, SOURCES
 
@@ -50,8 +64,10 @@ def hidden_state(n: int, seed: int) -> dict[str, np.ndarray]:
     twin = copy.deepcopy(rng)
     hid = profiles.hidden_state(rng, prof, created_day, is_junk)
     eps = twin.normal(0.0, FIT_NOISE_SD, n)      # the first draws of hidden_state, in its order
-    twin.normal(0.0, 1.0, n); twin.normal(0, 0.7, n); twin.normal(0, 0.6, n); twin.normal(0, 0.7, n)
-    twin.normal(0, 0.8, n); twin.random((4, n)); twin.random(n)
+    for sd in (1.0, 0.7, 0.6, 0.7, 0.8):
+        twin.normal(0, sd, n)
+    twin.random((4, n))
+    twin.random(n)
     r_noise = twin.normal(0, REENGAGE_NOISE_SD, n)
     group = np.where(hid["seeker"], JOB_SEEKER_FIT, np.where(hid["bad_email"], BAD_EMAIL_FIT, 1.0))
     eff = hid["fit_logit"] - FIT_B0 - eps   # base + BANT effect

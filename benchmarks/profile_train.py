@@ -17,9 +17,9 @@ import threading
 import time
 from pathlib import Path
 
-from pipeline.inputs import examples as examples_mod
 from pipeline.config import load_config
 from pipeline.console import Reporter
+from pipeline.inputs import examples as examples_mod
 from pipeline.stages.train import run_train
 
 

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from features.engagement import EngagementFeatures, to_days
+from features.engagement import EngagementFeatures
+from features.event_log import to_days
 from features.metadata import FeatureInfo
 from features.profile import ProfileFeatures
 from features.quality import EMAIL_SERVICE, QUALITY_FLAGS, burst_size, email_service, junk_rule, quality_flags, quality_info
@@ -39,7 +40,7 @@ class LeadFeatureBuilder(BaseEstimator):
         self.icp = icp
         self.bot_burst_events = bot_burst_events
 
-    def fit(self, leads: pd.DataFrame, events: pd.DataFrame | None = None) -> "LeadFeatureBuilder":
+    def fit(self, leads: pd.DataFrame, events: pd.DataFrame | None = None) -> LeadFeatureBuilder:
         self.profile_ = ProfileFeatures(exclude=self.exclude, icp=self.icp).fit(leads)
         self.engagement_ = None
         if self.use_events and events is not None:
@@ -73,14 +74,16 @@ class LeadFeatureBuilder(BaseEstimator):
                 info[name] = meta
         return {n: info[n] for n in self.feature_names_out_}
 
-    def transform(self, leads: pd.DataFrame, events: pd.DataFrame | None, as_of: pd.Timestamp | pd.Series | None) -> pd.DataFrame:
+    def transform(self, leads: pd.DataFrame, events: pd.DataFrame | None,
+                  as_of: pd.Timestamp | pd.Series | None) -> pd.DataFrame:
         """Features for every lead in `leads` as of `as_of` (one date, or one per row)."""
         leads = leads.reset_index(drop=True)
         static, flags = self._static(leads)
         as_of_values = _as_of_series(as_of, len(leads))
         parts = [leads[["lead_id"]], as_of_values.rename("as_of").to_frame(), static]
         if self.has_age_:
-            parts.append(self._compact(pd.DataFrame({"lead_age_days": to_days(as_of_values) - to_days(leads["created_at"])})))
+            age = to_days(as_of_values) - to_days(leads["created_at"])
+            parts.append(self._compact(pd.DataFrame({"lead_age_days": age})))
         burst = None
         if self.engagement_ is not None:
             ev = events if events is not None else _empty_events()
@@ -105,7 +108,7 @@ class LeadFeatureBuilder(BaseEstimator):
             return table.astype(np.float32)
         return table.astype(dict.fromkeys(cast, np.float32)) if cast else table
 
-    def with_half_life(self, half_life_days: float) -> "LeadFeatureBuilder":
+    def with_half_life(self, half_life_days: float) -> LeadFeatureBuilder:
         """This fitted builder with another decay half-life (a points rule set's own). Nothing it learns in
         `fit` depends on the half-life, and only `half_life_columns()` change, so a table built by this builder
         can be derived from one of the original by recomputing those columns (`transform_half_life`)."""

@@ -22,7 +22,7 @@ class RareCategoryEncoder(BaseEstimator, TransformerMixin):
         self.min_share = min_share
         self.max_categories = max_categories
 
-    def fit(self, X: pd.DataFrame, y: object = None) -> "RareCategoryEncoder":
+    def fit(self, X: pd.DataFrame, y: object = None) -> RareCategoryEncoder:
         self.categories_ = {}
         for col in self.columns:
             shares = X[col].astype(str).value_counts(normalize=True)

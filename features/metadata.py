@@ -3,7 +3,8 @@
 Templates are formatted with `value` (the feature's value for the lead, as shown: times `scale`, rounded
 by magnitude: no decimals from 100 up, `digits` decimals from 1, two significant digits below 1, so 0.05
 never reads "0"); category codes read as words ("purchased_list" -> "Purchased list") unless `display`
-names them (configurable: `scoring.labels`, see `with_labels`); they feed the reasons behind a score and the fit / engagement split of the score.
+names them (configurable: `scoring.labels`, see `with_labels`); they feed the reasons behind a score and the fit /
+engagement split of the score.
 `source` names the input a feature is derived from (the job title, the email address, one event type...):
 reasons add up the contributions of one source's features and read as one sentence, written by the
 source's `describer` (see models/explain.py) from the values of its features' `part`s.
@@ -20,6 +21,10 @@ import numpy as np
 
 Group = Literal["fit", "engagement", "quality"]
 Kind = Literal["numeric", "categorical", "flag", "days"]
+# Roles that name a person, and with `company` the default personal columns (data.personal_columns): used for
+# quality flags only, never as raw features, in an input example, in MLflow or in insights.
+PERSON_ROLES = ("email", "first_name", "last_name", "phone")
+PERSONAL_ROLES = (*PERSON_ROLES, "company")
 TRUE_WORDS = frozenset({"1", "1.0", "true", "yes", "y"})
 
 

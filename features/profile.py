@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from features.metadata import FeatureInfo, humanise
+from features.metadata import PERSONAL_ROLES, FeatureInfo, humanise
 from features.quality import EMAIL_REASON, email_parts
 from features.titles import SENIORITY_LABELS, parse_titles
 
@@ -18,8 +18,8 @@ SIZE_BANDS = [0, 10, 50, 200, 1000, 5000, np.inf]
 SIZE_LABELS = ["1-9", "10-49", "50-199", "200-999", "1000-4999", "5000+"]
 CATEGORICAL_ROLES = ["industry", "country", "lead_source", "budget", "authority", "need", "timeline"]
 # Roles consumed by dedicated features or never used as raw features.
-HANDLED_ROLES = {"lead_id", "created_at", "label", "job_title", "employees", "annual_revenue", "email",
-                 "first_name", "last_name", "phone", "company", "company_domain", *CATEGORICAL_ROLES}
+HANDLED_ROLES = {"lead_id", "created_at", "label", "job_title", "employees", "annual_revenue", *PERSONAL_ROLES,
+                 "company_domain", *CATEGORICAL_ROLES}
 COMPLETENESS_ROLES = ["job_title", "company", "industry", "employees", "annual_revenue", "country", "phone",
                       "budget", "authority", "need", "timeline"]
 # The ideal customer profile (config `features.icp`): a B2B SaaS vendor selling to mid-market and enterprise,
@@ -79,7 +79,7 @@ class ProfileFeatures(BaseEstimator):
         self.max_text_length = max_text_length
         self.icp = icp
 
-    def fit(self, leads: pd.DataFrame, y: object = None) -> "ProfileFeatures":
+    def fit(self, leads: pd.DataFrame, y: object = None) -> ProfileFeatures:
         excluded = set(self.exclude) | HANDLED_ROLES
         generic = [c for c in leads.columns if c not in excluded]
         self.numeric_generic_ = [c for c in generic if _is_numeric(leads[c])]
@@ -171,7 +171,8 @@ class ProfileFeatures(BaseEstimator):
 
     def transform(self, leads: pd.DataFrame) -> pd.DataFrame:
         out = pd.DataFrame(index=leads.index)
-        titles = parse_titles(leads["job_title"] if "job_title" in leads else pd.Series(None, index=leads.index, dtype=object))
+        job_titles = leads["job_title"] if "job_title" in leads else pd.Series(None, index=leads.index, dtype=object)
+        titles = parse_titles(job_titles)
         out["title_seniority"] = titles["title_seniority"]
         out["title_department"] = titles["title_department"]
         employees = _numeric(leads, "employees")

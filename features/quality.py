@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-
-from collections.abc import Callable
 
 from features.metadata import FeatureInfo
 
@@ -32,36 +31,10 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 VOWELS = set("aeiouyàáâäèéêëìíîïòóôöùúûü")
 
 
-def is_typo_of_free_mail(domain: object) -> bool:
-    """'gmial.com', 'hotmial.com', 'gmail.con': one edit or swap away from a free-mail domain.
-    Undeliverable rather than throw-away, so they are flagged as invalid email, not as disposable."""
-    if not isinstance(domain, str) or domain in FREE_MAIL:
-        return False
-    deletions, swaps, substitutions = _free_mail_edits()
-    if domain in deletions or domain in swaps:  # a letter dropped, or two neighbours swapped
-        return True
-    n = len(domain)
-    if any(domain[:i] + "\0" + domain[i + 1:] in substitutions for i in range(n)):  # a letter replaced
-        return True
-    return any(domain[:i] + domain[i + 1:] in FREE_MAIL for i in range(n))  # a letter added
-
-
-@functools.lru_cache(maxsize=1)
-def _free_mail_edits() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """The free-mail domains with one letter dropped, two neighbours swapped, one letter wildcarded (NUL)."""
-    deletions, swaps, substitutions = set(), set(), set()
-    for d in FREE_MAIL:
-        for i in range(len(d)):
-            deletions.add(d[:i] + d[i + 1:])
-            substitutions.add(d[:i] + "\0" + d[i + 1:])
-            if i + 1 < len(d):
-                swaps.add(d[:i] + d[i + 1] + d[i] + d[i + 2:])
-    return frozenset(deletions), frozenset(swaps), frozenset(substitutions)
-
-
 def typo_of_free_mail_mask(domains: pd.Series) -> np.ndarray:
-    """is_typo_of_free_mail for a whole column: every one-edit variant of the free-mail domains over the
-    characters that occur in the column, then one set-membership test (same answer, no per-row Python)."""
+    """'gmial.com', 'hotmial.com', 'gmail.con': one edit or swap away from a free-mail domain (undeliverable
+    rather than throw-away, so flagged as invalid email, not as disposable). Every one-edit variant of the
+    free-mail domains over the characters that occur in the column, then one set-membership test."""
     uniques = pd.Series(domains.dropna().unique()).astype(str)
     if uniques.empty:
         return np.zeros(len(domains), dtype=bool)
@@ -77,17 +50,6 @@ def typo_of_free_mail_mask(domains: pd.Series) -> np.ndarray:
                 variants.add(d[:i] + d[i + 1] + d[i] + d[i + 2:])  # neighbours swapped
     variants -= FREE_MAIL
     return domains.isin(variants).fillna(False).to_numpy(dtype=bool)
-
-
-def _within_one_edit(a: str, b: str) -> bool:
-    """Reference definition of 'one edit or one swap of neighbours apart' (is_typo_of_free_mail is a fast form)."""
-    if abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        diff = [i for i in range(len(a)) if a[i] != b[i]]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
 
 
 # Throw-away services whose name says what they are: the maintained blocklist lags behind their many mirror
@@ -107,16 +69,9 @@ def disposable_domains() -> frozenset[str]:
     return frozenset(blocklist)
 
 
-def is_disposable_domain(domain: object, disposable: frozenset[str] | None = None) -> bool:
-    """On the blocklist, or named like a throw-away service (see DISPOSABLE_WORDS)."""
-    if not isinstance(domain, str):
-        return False
-    disposable = disposable if disposable is not None else disposable_domains()
-    return domain in disposable or any(word in domain for word in DISPOSABLE_WORDS)
-
-
 def disposable_mask(domains: pd.Series, disposable: frozenset[str] | None = None) -> np.ndarray:
-    """is_disposable_domain for a whole column (Arrow set lookup and one regular expression)."""
+    """On the blocklist, or named like a throw-away service (see DISPOSABLE_WORDS): Arrow set lookup and one
+    regular expression over the column."""
     disposable = disposable if disposable is not None else disposable_domains()
     listed = domains.isin(disposable).fillna(False).to_numpy(dtype=bool)
     named = domains.str.contains("|".join(map(re.escape, DISPOSABLE_WORDS)), regex=True)
@@ -318,7 +273,8 @@ def junk_rule(flags: pd.DataFrame, burst: np.ndarray | None = None, bot_burst_ev
 def profile_junk(flags: pd.DataFrame) -> pd.Series:
     """Junk from the profile alone: a throw-away address, a test entry, or a fake-looking name together with
     a free-mail address or an invalid phone number."""
-    return flags["disposable_email"] | flags["test_entry"] | (flags["gibberish_name"] & (flags["invalid_phone"] | flags["free_mail"]))
+    weak_contact = flags["invalid_phone"] | flags["free_mail"]
+    return flags["disposable_email"] | flags["test_entry"] | (flags["gibberish_name"] & weak_contact)
 
 
 def _duplicate_of_earlier(email: pd.Series, created_at: pd.Series | None) -> np.ndarray:

@@ -8,10 +8,12 @@ import pandas as pd
 
 # Ordered: the first matching pattern wins, so specific forms come before generic ones.
 SENIORITY_PATTERNS: list[tuple[str, str]] = [
-    ("intern_student", r"\b(intern|internship|student|trainee|apprentice|praktikant|stagiaire|estudiante|becario)\b|实习|学生"),
+    ("intern_student", r"\b(intern|internship|student|trainee|apprentice|praktikant|stagiaire|estudiante|becario)\b"
+                       r"|实习|学生"),
     ("vp", r"\b(vp|svp|evp|avp|vice[- ]president|vice[- ]pr[ée]sident|vicepresidente)\b|副总裁"),
     ("owner_founder", r"\b(owner|founder|co-?founder|proprietor|ceo|chief executive|president|managing director|"
-                      r"gesch[äa]ftsf[üu]hrer|inhaber|fondateur|pdg|g[ée]rant|fundador|propietario|director general)\b|总经理|创始人|老板"),
+                      r"gesch[äa]ftsf[üu]hrer|inhaber|fondateur|pdg|g[ée]rant|fundador|propietario|director general)\b"
+                      r"|总经理|创始人|老板"),
     ("c_level", r"\b(c[tfomirs]o|chief \w+ officer|chief)\b|首席"),
     ("head", r"\b(head of|head|leiter|leiterin|responsable|jefe|jefa)\b|负责人"),
     ("director", r"\b(director|dir\.?|directeur|directrice|direktor|directora|diretor|diretora)\b|总监"),
@@ -23,7 +25,8 @@ SENIORITY_PATTERNS: list[tuple[str, str]] = [
 ]
 
 DEPARTMENT_PATTERNS: list[tuple[str, str]] = [
-    ("sales", r"\b(sales|account executive|business development|bdr|sdr|revenue|commercial|comercial|vertrieb|ventas|vendas|vendedor)\b|销售|cro\b"),
+    ("sales", r"\b(sales|account executive|business development|bdr|sdr|revenue|commercial|comercial|vertrieb|ventas|"
+              r"vendas|vendedor)\b|销售|cro\b"),
     ("marketing", r"\b(marketing|growth|brand|demand gen|content|seo|communications|cmo|mercadeo)\b|市场"),
     ("engineering", r"\b(engineer\w*|developer|software|cto|it|devops|technical|technology|architect|data|"
                     r"ingenieur|ingénieur|entwickler|desarrollador|informatique)\b|工程|技术"),
@@ -31,7 +34,8 @@ DEPARTMENT_PATTERNS: list[tuple[str, str]] = [
     ("operations", r"\b(operations|ops|coo|logistics|supply chain|procurement|purchasing|betrieb)\b|运营"),
     ("hr", r"\b(hr|human resources|people|talent|recruit\w*|chro|personal)\b|人力"),
     ("product", r"\b(product|cpo|ux|design\w*)\b|产品"),
-    ("executive", r"\b(ceo|chief executive|founder|co-?founder|owner|president|managing director|gesch[äa]ftsf[üu]hrer|pdg|director general)\b|总经理"),
+    ("executive", r"\b(ceo|chief executive|founder|co-?founder|owner|president|managing director|gesch[äa]ftsf[üu]hrer|"
+                  r"pdg|director general)\b|总经理"),
 ]
 
 SENIORITY_LABELS = {

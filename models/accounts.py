@@ -178,7 +178,8 @@ def _account_reasons(reasons: pd.Series, codes: np.ndarray, n_accounts: int) -> 
     merged = merged.assign(slot=merged.groupby("code").cumcount().to_numpy())
     merged = merged.loc[merged["slot"] < TOP_ACCOUNT_REASONS]
     feature_json, label_json = _json_texts(features.categories), _json_texts(labels.categories)
-    piece = ('{"feature": ' + _gather(feature_json, merged["feature"]) + ', "label": ' + label_json[merged["label"].to_numpy()]
+    piece = ('{"feature": ' + _gather(feature_json, merged["feature"])
+             + ', "label": ' + label_json[merged["label"].to_numpy()]
              + ', "contribution": ' + merged["contribution"].round(4).astype(str).to_numpy(dtype=object)
              + ', "leads": ' + merged["leads"].astype(str).to_numpy(dtype=object) + "}")
     joined = join_slots(piece, merged["code"].to_numpy(), merged["slot"].to_numpy(), n_accounts, ", ")

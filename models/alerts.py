@@ -40,7 +40,8 @@ def crossings(scores: pd.DataFrame, previous: pd.DataFrame | None, thresholds: T
     """One row per lead that is hot or MQL now and was not at the previous scoring; `alert` is 'hot'
     (which also covers MQL) or 'mql'. `previous` has lead_id, score and grade (any extra leads ignored)."""
     prev = (previous if previous is not None else pd.DataFrame(columns=["lead_id", "score", "grade"]))
-    prev = prev.drop_duplicates("lead_id", keep="last").rename(columns={"score": "previous_score", "grade": "previous_grade"})
+    prev = prev.drop_duplicates("lead_id", keep="last")
+    prev = prev.rename(columns={"score": "previous_score", "grade": "previous_grade"})
     merged = scores.merge(prev[["lead_id", "previous_score", "previous_grade"]], on="lead_id", how="left")
     previous_score = pd.to_numeric(merged["previous_score"], errors="coerce")
     previous_grade = merged["previous_grade"].astype(object)

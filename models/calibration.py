@@ -31,7 +31,7 @@ class Calibrator:
         self.method = method
         self.seed = seed
 
-    def fit(self, margin: np.ndarray, y: np.ndarray) -> "Calibrator":
+    def fit(self, margin: np.ndarray, y: np.ndarray) -> Calibrator:
         margin, y = np.asarray(margin, float), np.asarray(y, int)
         self.method_ = self.method if self.method != "auto" else self._choose(margin, y)
         self.model_ = _fit(self.method_, margin, y)
@@ -94,7 +94,7 @@ class BinnedIsotonic:
     def __init__(self, n_bins: int = 100, min_bin: int = 100, prior_weight: float = 1.0):
         self.n_bins, self.min_bin, self.prior_weight = n_bins, min_bin, prior_weight
 
-    def fit(self, margin: np.ndarray, y: np.ndarray) -> "BinnedIsotonic":
+    def fit(self, margin: np.ndarray, y: np.ndarray) -> BinnedIsotonic:
         margin, y = np.asarray(margin, float), np.asarray(y, float)
         order = np.argsort(margin, kind="stable")
         n_bins = int(max(2, min(self.n_bins, len(margin) // self.min_bin)))

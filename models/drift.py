@@ -119,7 +119,8 @@ class ColumnBins:
             return [*self.categories, OTHER, MISSING]
         if self.kind == "score":
             lows = [0, *self.edges[:-1]]
-            return [f"{lo:g}-{hi - 1:g}" if np.isfinite(hi) else f"{lo:g}-100" for lo, hi in zip(lows, self.edges)] + [MISSING]
+            bands = [f"{lo:g}-{hi - 1:g}" if np.isfinite(hi) else f"{lo:g}-100" for lo, hi in zip(lows, self.edges)]
+            return [*bands, MISSING]
         edges, out = self.edges, []
         for j, hi in enumerate(edges):
             lo = edges[j - 1] if j else -np.inf
@@ -227,7 +228,7 @@ class DriftReference:
 
     @classmethod
     def fit(cls, table: pd.DataFrame, score: Sequence[float] | np.ndarray | pd.Series, features: Iterable[str] | None = None,
-            source: str = "", bins: int = 10, max_categories: int = 20) -> "DriftReference":
+            source: str = "", bins: int = 10, max_categories: int = 20) -> DriftReference:
         """Bins and reference counts from a feature table (every column but lead_id / as_of unless
         `features` names them) and the model's 0-100 score on the same rows."""
         score = np.asarray(score, dtype=float)
@@ -244,7 +245,8 @@ class DriftReference:
             col = table[name]
             if _is_categorical(col):
                 categories = top_categories(col, max_categories)
-                spec = ColumnBins(str(name), "categorical", np.zeros(len(categories) + 2, dtype=np.int64), categories=categories)
+                counts = np.zeros(len(categories) + 2, dtype=np.int64)
+                spec = ColumnBins(str(name), "categorical", counts, categories=categories)
             else:
                 edges = numeric_edges(_as_float(col), bins)
                 spec = ColumnBins(str(name), "numeric", np.zeros(len(edges) + 1, dtype=np.int64), edges)
@@ -335,8 +337,8 @@ class DriftResult:
             "warn_psi": warn, "watch_psi": watch, "psi_formula": PSI_FORMULA,
             "score": self.score.to_dict(warn, watch), "psi_score": _finite(self.score.psi), "psi_max": _finite(self.psi_max),
             "features_drifted": [f.name for f in self.drifted()], "features_watch": [f.name for f in self.watch()],
-            "missing_changes": [{"name": f.name, "reference": round(f.reference_missing, 6), "batch": round(f.batch_missing, 6)}
-                                for f in self.missing_changes()],
+            "missing_changes": [{"name": f.name, "reference": round(f.reference_missing, 6),
+                                 "batch": round(f.batch_missing, 6)} for f in self.missing_changes()],
             "absent_features": list(self.absent_features),
             "features": [f.to_dict(warn, watch) for f in self.features],
         }
@@ -367,7 +369,7 @@ class DriftAccumulator:
         self.score_counts += self.reference.score.count(score, rows)
         self.rows += rows
 
-    def merge(self, other: "DriftAccumulator") -> "DriftAccumulator":
+    def merge(self, other: DriftAccumulator) -> DriftAccumulator:
         """Add another accumulator's counts (same reference): for chunks counted in parallel."""
         for name, counts in other.counts.items():
             self.counts[name] += counts

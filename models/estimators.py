@@ -28,7 +28,7 @@ class MarginModel(Protocol):
     feature_names: list[str]
 
     def fit(self, X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame, y_val: np.ndarray, time: pd.Series | None = None,
-            sample_weight: np.ndarray | None = None) -> "MarginModel": ...
+            sample_weight: np.ndarray | None = None) -> MarginModel: ...
     def margin(self, X: pd.DataFrame) -> np.ndarray: ...
     def contributions(self, X: pd.DataFrame) -> np.ndarray: ...
     def params(self) -> dict[str, Any]: ...
@@ -106,7 +106,7 @@ class LogRegModel(_Encoded):
         self.cv_max_rows = cv_max_rows
 
     def fit(self, X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame | None = None, y_val: np.ndarray | None = None,
-            time: pd.Series | None = None, sample_weight: np.ndarray | None = None) -> "LogRegModel":
+            time: pd.Series | None = None, sample_weight: np.ndarray | None = None) -> LogRegModel:
         y = np.asarray(y)
         w = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
         self.cv_scores_: dict[float, float] = {}
@@ -228,7 +228,7 @@ class LightGBMModel(_Encoded):
 
     def fit(self, X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame, y_val: np.ndarray,
             time: pd.Series | None = None, sample_weight: np.ndarray | None = None,
-            num_boost_round: int | None = None) -> "LightGBMModel":
+            num_boost_round: int | None = None) -> LightGBMModel:
         """Early-stopped on (X_val, y_val); with `num_boost_round` (a refit) exactly that many trees, no early stop."""
         self._fit_encoder(X, self.categorical_in, self.min_share, self.max_categories)
         params = {

@@ -4,7 +4,7 @@ A lead's reasons are its strongest positive and negative *sources*. A source is 
 features is derived from (`FeatureInfo.source`): the windowed and decayed counts of the pricing page
 events, the email address with its quality flags, the job title's seniority and department, the BANT
 answers with their score. Their contributions add up (one matrix product) and the reason reads as one
-sentence, written by the source's describer (DESCRIBERS below) from the lead's values of the source's
+sentence, written by the source's describer (features/wording.py) from the lead's values of the source's
 features, or from the label of its most telling feature (the one that pushed furthest in the reason's
 direction). Each reason object has the SPEC 4 keys:
 
@@ -16,311 +16,27 @@ direction). Each reason object has the SPEC 4 keys:
 
 Speed: everything per lead is array work (k argmax passes over the lead x source matrix, gathers, one
 radix sort of the reasons by source); each distinct case (source, the values its sentence shows) is
-worded and JSON-encoded once, and a lead's JSON is one string join of ready-made pieces. Personal data never enters a label: sources are features, and the
-only non-feature column used is `email_service` (the public mail provider of a free-mail address).
+worded and JSON-encoded once, and a lead's JSON is one string join of ready-made pieces (the array work is
+in models/reason_arrays.py). Personal data never enters a label: sources are features, and the only
+non-feature column used is `email_service` (the public mail provider of a free-mail address).
 """
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Callable, Mapping, Sequence
 import threading
 import weakref
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from features.metadata import FeatureInfo, days_ago, shown_array
+from features.metadata import FeatureInfo
+from features.wording import DESCRIBERS, LOWERS, feature_text, known
+from models.reason_arrays import Columns, assemble_json, combine_codes, contribution_texts, top_sources
 
 MIN_CONTRIBUTION = 0.5e-4  # smaller contributions would print as 0.0: never a reason (scoring.min_contribution)
 SPARE = 2  # candidates beyond top_positive / top_negative, so a reason dropped for its wording is replaced
-LOWERS = " (lowers the score)"  # appended to a negative reason in the flat reason_1..3 text columns
-Values = dict[str, object]
-
-
-# --------------------------------------------------------------------------------------------------------
-# Describers: the wording of one source's reason from its parts' shown values
-# --------------------------------------------------------------------------------------------------------
-class Describer(NamedTuple):
-    """`parts(rep, available)`: the parts whose values the wording needs when `rep` is the most telling
-    part (None: the rep feature's own label); `text(values, infos, rep, positive)` -> (label, value), the
-    wording for a reason that raises (`positive`) or lowers the score; label None: the case cannot be
-    worded in that direction without contradicting itself, or is an absence no one can act on (the
-    reason is dropped and the next one takes its place);
-    `prepare(arrays, infos)`: optional vectorised step from raw to shown values before keying."""
-
-    parts: Callable[[str, Sequence[str]], list[str] | None]
-    text: Callable[[Values, Mapping[str, FeatureInfo], str, bool], tuple[str | None, object]]
-    prepare: Callable[[dict[str, np.ndarray], Mapping[str, FeatureInfo]], dict[str, np.ndarray]] | None = None
-    uses_rep: bool = True  # False: the wording never depends on which feature pushed furthest
-
-
-def _known(value: object) -> bool:
-    return value is not None and not (isinstance(value, float) and math.isnan(value))
-
-
-def _icp_suffix(values: Values, positive: bool) -> str:
-    """The ideal-customer-profile remark only where it agrees with the reason's sign: an ICP match that
-    lowers the score (the model learnt this value does worse than the ICP says) reads without it."""
-    icp = values.get("icp")
-    if not _known(icp) or bool(icp) != positive:
-        return ""
-    return " (ideal customer profile)" if icp else " (outside the ideal customer profile)"
-
-
-# events: one event type (or all activity, or the high-intent actions) --------------------------------------
-def _event_covered(rep: str) -> bool:
-    return rep.startswith("n_") or rep in ("decayed", "last", "flag")
-
-
-def _event_parts(rep: str, available: Sequence[str]) -> list[str] | None:
-    if not _event_covered(rep) or "n_all" not in available:
-        return None
-    return [p for p in available if p.startswith("n_") or p in ("decayed", "last")]
-
-
-def _event_prepare(arrays: dict[str, np.ndarray], infos: Mapping[str, FeatureInfo]) -> dict[str, np.ndarray]:
-    """From the counts per window, the recency and the decayed count, the few numbers the sentence shows:
-    n_all; `mode` 1 = all of them within `window` days (the shortest such window), 2 = `n_window` of them
-    within `window` (the shortest window with any), 3 = none within the longest window; `last` = days since
-    the latest one, from the recency feature or, for a single event, from its decayed weight
-    2 ** (-age / half-life). Keying on these instead of every count keeps the distinct sentences few."""
-    n_all = np.round(np.asarray(arrays["n_all"], dtype=float))
-    n = len(n_all)
-    windows = sorted((int(p[2:]), np.round(np.asarray(a, dtype=float))) for p, a in arrays.items()
-                     if p.startswith("n_") and p[2:].isdigit())
-    mode, window, n_window = np.zeros(n), np.zeros(n), np.zeros(n)
-    if windows:
-        longest, counts = windows[-1]
-        none = n_all > 0
-        mode[none & (counts == 0)], window[none & (counts == 0)] = 3, longest
-        for w, counts in reversed(windows):  # the shortest qualifying window wins
-            some = (n_all > 0) & (counts > 0) & (counts < n_all)
-            mode[some], window[some], n_window[some] = 2, w, counts[some]
-        for w, counts in reversed(windows):
-            every = (n_all > 0) & (counts == n_all)
-            mode[every], window[every], n_window[every] = 1, w, 0
-    last = np.full(n, np.nan)
-    if "last" in arrays:
-        last = np.floor(np.asarray(arrays["last"], dtype=float) + 1e-9)
-    if "decayed" in arrays:
-        half_life = float((infos["decayed"].params or {}).get("half_life_days", 0) or 0)
-        weight = np.asarray(arrays["decayed"], dtype=float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            days = np.floor(-half_life * np.log2(weight) + 1e-6)
-        single = (n_all == 1) & (weight > 0) & (half_life > 0) & np.isfinite(days) & np.isnan(last)
-        last[single] = days[single]
-    return {"n_all": n_all, "mode": mode, "window": window, "n_window": n_window, "last": last}
-
-
-def _event_text(values: Values, infos: Mapping[str, FeatureInfo], rep: str, positive: bool) -> tuple[str | None, object]:
-    words = next(i.params for i in infos.values() if i.params and "many" in i.params)
-    n_all = int(values["n_all"])  # type: ignore[call-overload]
-    mode, window, n_window = int(values["mode"]), int(values["window"]), int(values["n_window"])  # type: ignore[call-overload]
-    last = int(values["last"]) if _known(values.get("last")) else None  # type: ignore[call-overload]
-    bad_news = any(getattr(i, "bad_news", False) for i in infos.values())  # careers page, unsubscribe, bounce
-    if positive and (n_all <= 0 or bad_news):
-        return None, n_all  # "never visited the careers page" / "no pricing visits" is no reason to call
-    if n_all <= 0:
-        return words["none"], 0
-    if n_all == 1:
-        when = (days_ago(last) if last is not None else f"in the last {window} days" if mode in (1, 2)
-                else f"more than {window} days ago" if mode == 3 else "")
-        return words["once"].format(when=when).strip().rstrip(","), 1
-    text = words["many"].format(n=f"{n_all:,}")
-    if mode == 1:
-        text += f" in the last {window} days"
-    elif mode == 2:
-        text += f", {n_window:,} in the last {window} days"
-    elif mode == 3 and last is None:
-        text += f", none in the last {window} days"
-    if last is not None:
-        text += f", most recently {days_ago(last)}"
-    return text, n_all
-
-
-# bursts of activity (bot-like when large) --------------------------------------------------------------
-BOT_LIKE_PER_HOUR = 10
-
-
-def _burst_parts(rep: str, available: Sequence[str]) -> list[str] | None:
-    hourly = [p for p in ("max_hour", "first_hour") if p in available]
-    return hourly or None
-
-
-def _burst_text(values: Values, infos: Mapping[str, FeatureInfo], rep: str, positive: bool) -> tuple[str | None, object]:
-    """Only two readable cases: a bot-like burst that lowers the score, or no activity at all that
-    lowers it. The absence of bursts is nothing to act on, and a burst that raises it contradicts itself."""
-    counts = [int(v) for v in values.values() if _known(v)]  # type: ignore[call-overload]
-    most = max(counts, default=0)
-    if positive:
-        return None, most
-    if most <= 0:
-        return "No activity yet", 0
-    if most >= BOT_LIKE_PER_HOUR:
-        return f"Burst of {most:,} activities within one hour (bot-like)", most
-    return None, most
-
-
-# the job title: seniority and department ------------------------------------------------------------------
-def _title_parts(rep: str, available: Sequence[str]) -> list[str] | None:
-    return [p for p in ("seniority", "department", "icp") if p in available] or None
-
-
-def _title_text(values: Values, infos: Mapping[str, FeatureInfo], rep: str, positive: bool) -> tuple[str | None, object]:
-    seniority, department = values.get("seniority"), values.get("department")
-    value = seniority if seniority not in (None, "unknown", "other") or department is None else department
-    if seniority in (None, "unknown") and department in (None, "unknown"):
-        return (None if positive else "No job title"), value
-    who = ""
-    if seniority not in (None, "unknown", "other"):
-        display = infos["seniority"].display or {}
-        who = str(display.get(str(seniority), seniority))
-    dept = ""
-    if department not in (None, "unknown", "other", "executive"):
-        display = infos["department"].display if "department" in infos else None
-        dept = str((display or {}).get(str(department), department))
-    if not who and not dept:
-        return (None if positive else "Job title not recognised" + _icp_suffix(values, positive)), value
-    # "head of" + "sales" -> "head of sales", "VP" + "sales" -> "VP in sales"
-    role = (f"{who} {dept}" if who.endswith(" of") else f"{who} in {dept}") if who and dept else who or f"{dept} role"
-    return f"Job title: {role}" + _icp_suffix(values, positive), value
-
-
-# company size -----------------------------------------------------------------------------------------------
-def _size_parts(rep: str, available: Sequence[str]) -> list[str] | None:
-    return [p for p in ("count", "band", "icp") if p in available] or None
-
-
-def _size_text(values: Values, infos: Mapping[str, FeatureInfo], rep: str, positive: bool) -> tuple[str | None, object]:
-    count, band = values.get("count"), values.get("band")
-    if _known(count):
-        text, value = f"Company size: {int(count):,} employees", count  # type: ignore[call-overload]
-    elif band not in (None, "unknown"):
-        text, value = f"Company size: {band} employees", band
-    elif positive:
-        return None, None
-    else:
-        text, value = "Company size unknown", None
-    return text + _icp_suffix(values, positive), value
-
-
-# a category with its ideal-customer-profile flag (industry, country) ---------------------------------------
-def _category_parts(rep: str, available: Sequence[str]) -> list[str] | None:
-    return [p for p in ("value", "icp") if p in available] if "value" in available else None
-
-
-def _category_text(values: Values, infos: Mapping[str, FeatureInfo], rep: str, positive: bool) -> tuple[str | None, object]:
-    value = values.get("value")
-    if positive and value is None:
-        return None, None
-    return infos["value"].text(value) + _icp_suffix(values, positive), value
-
-
-# BANT answers and their score -----------------------------------------------------------------------------
-BANT_WORDS = {"budget": "budget", "authority": "decision maker", "need": "need", "timeline": "timeline"}
-BANT_GOOD = ("yes", "high", "<", "within", "now", "immediate")  # answers that raise a lead's chances
-BANT_BAD = ("no", "low", ">", "none", "never")  # answers that lower them
-
-
-def _bant_parts(rep: str, available: Sequence[str]) -> list[str] | None:
-    answers = [p for p in BANT_WORDS if p in available]
-    return [*answers, *(["score"] if "score" in available else [])] if answers else None
-
-
-def _bant_text(values: Values, infos: Mapping[str, FeatureInfo], rep: str, positive: bool) -> tuple[str | None, object]:
-    """The answers on the reason's side: a reason that raises the score lists the answers that are not
-    unfavourable, one that lowers it those that are not favourable (all of them if none qualify)."""
-    answers = [(word, str(values[p])[:40]) for p, word in BANT_WORDS.items()
-               if p in values and values[p] not in (None, "missing", "unknown", "")]
-    value = values.get("score", values.get(rep))
-    if not answers:
-        return (None if positive else "No BANT answers (budget, decision maker, need, timeline)"), value
-    against = BANT_BAD if positive else BANT_GOOD
-    side = [(w, a) for w, a in answers if not a.strip().lower().startswith(against)] or answers
-    return "BANT: " + ", ".join(f"{w} {a}" for w, a in side), value
-
-
-# the email address --------------------------------------------------------------------------------------
-EMAIL_FLAG_PARTS = ("type", "missing", "invalid", "disposable", "free", "role", "mismatch")
-
-
-def _email_parts(rep: str, available: Sequence[str]) -> list[str] | None:
-    return [p for p in (*EMAIL_FLAG_PARTS, "service") if p in available] or None
-
-
-def _email_text(values: Values, infos: Mapping[str, FeatureInfo], rep: str, positive: bool) -> tuple[str | None, object]:
-    """A problem with the address reads only as a reason that lowers the score, a company address only as
-    one that raises it; the other directions would contradict the words."""
-    text, value = _email_case(values)
-    good = value == "corporate"
-    return (text if text is not None and good == positive else None), value
-
-
-def _email_case(values: Values) -> tuple[str | None, object]:
-    kind = values.get("type")
-    service = values.get("service")
-    provider = f" ({service})" if isinstance(service, str) and service else ""
-    if values.get("missing") or kind == "missing":
-        return "No email address", "missing"
-    if values.get("invalid"):
-        return "Malformed or mistyped email address" + provider, "invalid"
-    if values.get("disposable") or kind == "disposable":
-        return "Disposable (throw-away) email address" + provider, "disposable"
-    if values.get("free") or kind == "free_mail":
-        return "Free-mail address" + provider, "free_mail"
-    if values.get("role"):
-        return "Role address such as info@ or sales@", "role_address"
-    if values.get("mismatch"):
-        return "Email domain differs from the company domain", "domain_mismatch"
-    if kind == "corporate" or any(_known(values.get(p)) for p in EMAIL_FLAG_PARTS):
-        return "Company email address", "corporate"
-    return None, None
-
-
-# the number of ideal-customer-profile criteria met ------------------------------------------------------
-def _criteria_parts(rep: str, available: Sequence[str]) -> list[str] | None:
-    return ["count"] if "count" in available else None
-
-
-def _criteria_text(values: Values, infos: Mapping[str, FeatureInfo], rep: str, positive: bool) -> tuple[str | None, object]:
-    count, of = values.get("count"), int((infos["count"].params or {}).get("of", 0))
-    if not _known(count):
-        return None, None
-    k = int(count)  # type: ignore[call-overload]
-    if (positive and k <= 0) or (not positive and k >= of):
-        return None, k  # meeting none cannot raise the score; meeting all cannot honestly lower it
-    if positive:
-        return f"Meets {k} of {of} ideal-customer-profile criteria", k
-    return (f"Meets only {k} of {of} ideal-customer-profile criteria" if k else
-            f"Meets none of the {of} ideal-customer-profile criteria"), k
-
-
-def feature_text(info: FeatureInfo, shown: object, positive: bool) -> str | None:
-    """A feature's own label for a reason in one direction; None where the words would contradict the
-    sign or state an absence: an unknown value that raises the score, and for bad-news features (quality
-    flags, unsubscribed, negative signals) anything but their presence lowering it."""
-    if shown is None and positive:
-        return None
-    if getattr(info, "bad_news", False):
-        present = shown is not None and not (isinstance(shown, (int, float)) and shown == 0)
-        if positive or not present:
-            return None
-    return info.text(shown)
-
-
-DESCRIBERS: dict[str, Describer] = {
-    "events": Describer(_event_parts, _event_text, _event_prepare),
-    "title": Describer(_title_parts, _title_text, uses_rep=False),
-    "size": Describer(_size_parts, _size_text, uses_rep=False),
-    "category": Describer(_category_parts, _category_text, uses_rep=False),
-    "bant": Describer(_bant_parts, _bant_text, uses_rep=False),
-    "email": Describer(_email_parts, _email_text, uses_rep=False),
-    "burst": Describer(_burst_parts, _burst_text, uses_rep=False),
-    "criteria": Describer(_criteria_parts, _criteria_text, uses_rep=False),
-}
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -336,7 +52,7 @@ class ReasonPlan:
     _worded: dict[tuple, str] = field(default_factory=dict, repr=False)  # (feature, shown values) -> fragment
 
     @classmethod
-    def build(cls, names: Sequence[str], info: Mapping[str, FeatureInfo]) -> "ReasonPlan":
+    def build(cls, names: Sequence[str], info: Mapping[str, FeatureInfo]) -> ReasonPlan:
         infos = [info.get(n) or FeatureInfo(n, "fit", n + ": {value}") for n in names]
         by_source: dict[str, list[int]] = {}
         for j, meta in enumerate(infos):
@@ -377,10 +93,10 @@ class ReasonPlan:
         state a non-actionable absence (the describers return no label) is dropped and the next one
         moves up."""
         n = source_sums.shape[0]
-        source_sums = np.ascontiguousarray(source_sums)  # _top takes winners out in place (and puts them back)
+        source_sums = np.ascontiguousarray(source_sums)  # top_sources takes winners out in place (and puts them back)
         floor = max(float(min_contribution), MIN_CONTRIBUTION)
-        pos_src, pos_val = _top(source_sums, n_positive + SPARE if n_positive else 0, positive=True, floor=floor)
-        neg_src, neg_val = _top(source_sums, n_negative + SPARE if n_negative else 0, positive=False, floor=floor)
+        pos_src, pos_val = top_sources(source_sums, n_positive + SPARE if n_positive else 0, positive=True, floor=floor)
+        neg_src, neg_val = top_sources(source_sums, n_negative + SPARE if n_negative else 0, positive=False, floor=floor)
         src = np.concatenate([pos_src, neg_src], axis=1)
         val = np.concatenate([pos_val, neg_val], axis=1)
         present = src >= 0
@@ -400,10 +116,10 @@ class ReasonPlan:
         n_pos_shown = kept[0][0].shape[1]
         present, val, frag = (np.concatenate([kept[0][i], kept[1][i]], axis=1) for i in range(3))
         rows, slots = np.nonzero(present)
-        contrib_codes, contrib_texts = _contribution_texts(val[rows, slots])
+        contrib_codes, contrib_texts = contribution_texts(val[rows, slots])
         ctext = np.full(present.shape, -1, dtype=np.int64)
         ctext[rows, slots] = contrib_codes
-        json_texts = _assemble(n, present, n_pos_shown, frag, ctext, [f or "" for f in fragments], contrib_texts)
+        json_texts = assemble_json(n, present, n_pos_shown, frag, ctext, [f or "" for f in fragments], contrib_texts)
         texts = np.full((n, n_texts), "", dtype=object)
         if n_texts and fragments:
             first = np.argsort(~present, axis=1, kind="stable")[:, :n_texts]
@@ -424,7 +140,7 @@ class ReasonPlan:
         labels: list[str | None] = []
         if len(rows) == 0:
             return out, fragments, labels
-        columns = _Columns(X)
+        columns = Columns(X)
         n_members = np.array([len(m) for m in self.members])
         width = int(n_members.max())
         rep_local = np.zeros(len(rows), dtype=np.int64)
@@ -460,7 +176,7 @@ class ReasonPlan:
         kinds = {getattr(self.infos[j], "describer", "") for j in self.members[s]}
         return len(kinds) != 1 or (d := DESCRIBERS.get(kinds.pop() or "")) is None or d.uses_rep
 
-    def _word(self, s: int, rep: int, rows: np.ndarray, columns: "_Columns", positive: bool
+    def _word(self, s: int, rep: int, rows: np.ndarray, columns: Columns, positive: bool
               ) -> tuple[np.ndarray, list[str | None], list[str | None]]:
         """Fragment ids (local) for leads `rows` whose reason is source `s` with representative feature
         `rep`, raising the score (`positive`) or lowering it; the fragments and their flat labels."""
@@ -481,18 +197,18 @@ class ReasonPlan:
         worded = []
         if parts is None:  # the representative feature's own label
             _, codes, uniques = columns.key_values({"value": (self.names[rep], rep_info)}, rows, None)
-            keys, picks = _combine(codes)
+            keys, picks = combine_codes(codes)
             whole = rep_info.kind == "days"
             for v in uniques["value"][picks[0]]:
                 entry = cache.get((rep, positive, v))
                 if entry is None:
                     label = feature_text(rep_info, v, positive)
-                    entry = cache[(rep, positive, v)] = _entry(head, label, int(v) if whole and _known(v) else v, positive)
+                    entry = cache[(rep, positive, v)] = _entry(head, label, int(v) if whole and known(v) else v, positive)
                 worded.append(entry)
         else:
             wanted = {p: (names[p], infos[p]) if p in names else (context[p], None) for p in parts}
             keyed, codes, uniques = columns.key_values(wanted, rows, describer.prepare, infos)
-            keys, picks = _combine(codes)
+            keys, picks = combine_codes(codes)
             used = {p: infos[p] for p in parts if p in infos}
             shown = [uniques[p][pick] for p, pick in zip(keyed, picks)]
             for combination in zip(*shown):
@@ -531,7 +247,7 @@ def _json_value(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def reason_plan(owner: object, names: Sequence[str], info: Mapping[str, FeatureInfo]) -> "ReasonPlan":
+def reason_plan(owner: object, names: Sequence[str], info: Mapping[str, FeatureInfo]) -> ReasonPlan:
     """The plan of `owner` (a scorer), built once and reused while its feature names and their FeatureInfo
     objects stay the same, so the chunks of a streamed batch share its cache of worded sentences. Held
     outside the owner: nothing extra is pickled with a model."""
@@ -551,163 +267,13 @@ def reason_plan(owner: object, names: Sequence[str], info: Mapping[str, FeatureI
     return plan
 
 
-_PLANS: dict[int, tuple[weakref.ref, tuple, "ReasonPlan"]] = {}
+_PLANS: dict[int, tuple[weakref.ref, tuple, ReasonPlan]] = {}
 _PLANS_LOCK = threading.Lock()
-
-
-class _Columns:
-    """Feature-table columns as arrays, categorical ones factorised once per call."""
-
-    def __init__(self, frame: pd.DataFrame):
-        self.frame = frame
-        self._numeric: dict[str, np.ndarray] = {}
-        self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-
-    def _column(self, name: str) -> tuple[str, Any]:
-        if name in self._numeric:
-            return "numeric", self._numeric[name]
-        if name in self._codes:
-            return "codes", self._codes[name]
-        series = self.frame[name]
-        if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype):
-            array = series.to_numpy()
-            if array.dtype == object:
-                array = array.astype(float)
-            self._numeric[name] = array if array.dtype.kind in "iuf" else array.astype(float)
-            return "numeric", self._numeric[name]
-        codes, uniques = pd.factorize(series, use_na_sentinel=True)
-        self._codes[name] = (codes, np.asarray(uniques, dtype=object))
-        return "codes", self._codes[name]
-
-    def key_values(self, wanted: Mapping[str, tuple[str, FeatureInfo | None]], rows: np.ndarray,
-                   prepare: Callable | None, infos: Mapping[str, FeatureInfo] | None = None
-                   ) -> tuple[list[str], list[np.ndarray], dict[str, np.ndarray]]:
-        """The parts that key the wording (the wanted ones, or what `prepare` derives from the numeric
-        ones), integer codes per part for `rows`, and the shown value of each code (None when unknown)."""
-        raw: dict[str, np.ndarray] = {}
-        cats: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for part, (name, _) in wanted.items():
-            kind, data = self._column(name)
-            if kind == "numeric":
-                raw[part] = data[rows]
-            else:
-                cats[part] = (data[0][rows], data[1])
-        if prepare is not None:
-            shown = prepare(raw, infos or {}) if raw else {}
-        else:
-            shown = {p: shown_array(info, raw[p]) if info is not None else raw[p]
-                     for p, (_, info) in wanted.items() if p in raw}
-        parts, codes, uniques = [], [], {}
-        for part, values in shown.items():
-            c, u = pd.factorize(values, use_na_sentinel=True)
-            parts.append(part)
-            codes.append(np.where(c < 0, len(u), c))
-            uniques[part] = np.append(np.asarray(u, dtype=object), None)  # code -1 (missing) -> the last entry
-        for part, (c, u) in cats.items():
-            parts.append(part)
-            codes.append(np.where(c < 0, len(u), c))
-            uniques[part] = np.append(u, None)
-        return parts, codes, uniques
-
-
-def _combine(codes: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
-    """A key per row (its distinct combination of codes, 0..k-1 in order of first appearance) and, per
-    column, each combination's code. Hashing (pd.factorize), no sort."""
-    key = codes[0].astype(np.int64)
-    for c in codes[1:]:
-        key = key * (int(c.max()) + 1 if len(c) else 1) + c
-        if key.max(initial=0) > 2**40:
-            key = pd.factorize(key)[0].astype(np.int64)
-    key = pd.factorize(key)[0]
-    # codes come in order of first appearance: a row is a first occurrence where the running maximum grows
-    grows = np.ones(len(key), dtype=bool)
-    grows[1:] = key[1:] > np.maximum.accumulate(key)[:-1]
-    first = np.flatnonzero(grows)
-    return key, [c[first] for c in codes]
-
-
-def _top(sums: np.ndarray, k: int, positive: bool, floor: float = MIN_CONTRIBUTION) -> tuple[np.ndarray, np.ndarray]:
-    """The k largest (or most negative) sources per row, strongest first; -1 where fewer qualify. k passes
-    of argmax, each taking out its winner (restored after): for small k ten times faster than argpartition."""
-    n, s = sums.shape
-    k = max(min(k, s), 0)
-    idx = np.full((n, k), -1, dtype=np.int64)
-    vals = np.zeros((n, k))
-    if k == 0 or n == 0:
-        return idx, vals
-    work = sums if sums.flags.c_contiguous else np.ascontiguousarray(sums)
-    flat = work.reshape(-1)
-    base = np.arange(n, dtype=np.int64) * s
-    taken = []
-    for i in range(k):
-        j = work.argmax(axis=1) if positive else work.argmin(axis=1)
-        at = base + j
-        idx[:, i] = j
-        vals[:, i] = flat[at]
-        flat[at] = -np.inf if positive else np.inf
-        taken.append(at)
-    for i, at in enumerate(taken):  # put the winners back
-        flat[at] = vals[:, i]
-    ok = vals >= floor if positive else vals <= -floor
-    idx[~ok] = -1
-    return idx, vals
-
-
-def _contribution_texts(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """Contributions rounded to 4 decimals: a code per pair and the JSON text of each distinct value."""
-    ticks = np.rint(values * 1e4).astype(np.int64)
-    codes, uniques = pd.factorize(ticks)
-    return codes, [repr(int(t) / 1e4) for t in uniques]
-
-
-def _assemble(n: int, present: np.ndarray, n_pos: int, frag: np.ndarray, ctext: np.ndarray,
-              fragments: list[str], contrib_texts: list[str]) -> np.ndarray:
-    """One JSON string per lead: its present reasons (positives are a prefix of the positive slots,
-    negatives of the negative ones) joined from the ready-made pieces."""
-    out = np.full(n, "[]", dtype=object)
-    if not present.any():
-        return out
-    first = np.array(["[" + f for f in fragments], dtype=object)
-    rest = np.array(["," + f for f in fragments], dtype=object)
-    mid = np.array([t + "}" for t in contrib_texts], dtype=object)
-    last = np.array([t + "}]" for t in contrib_texts], dtype=object)
-    n_p = present[:, :n_pos].sum(axis=1)
-    n_n = present[:, n_pos:].sum(axis=1)
-    pattern = n_p * (present.shape[1] + 1) + n_n
-    for key in np.unique(pattern):
-        p, q = divmod(int(key), present.shape[1] + 1)
-        if p + q == 0:
-            continue
-        sel = np.flatnonzero(pattern == key)
-        slots = [*range(p), *range(n_pos, n_pos + q)]
-        cols = []
-        for i, slot in enumerate(slots):
-            cols.append((first if i == 0 else rest)[frag[sel, slot]].tolist())
-            cols.append((last if i == len(slots) - 1 else mid)[ctext[sel, slot]].tolist())
-        joined = np.empty(len(sel), dtype=object)
-        joined[:] = list(map("".join, zip(*cols)))
-        out[sel] = joined
-    return out
 
 
 # --------------------------------------------------------------------------------------------------------
 # Convenience entry points
 # --------------------------------------------------------------------------------------------------------
-def top_reasons(
-    contrib: np.ndarray,
-    X: pd.DataFrame,
-    names: Sequence[str],
-    info: Mapping[str, FeatureInfo],
-    n_positive: int = 3,
-    n_negative: int = 2,
-    min_contribution: float = MIN_CONTRIBUTION,
-) -> list[str]:
-    """Per lead, a JSON list: the top positive then the top negative reasons (merged per source),
-    strongest first. `contrib`: (leads, features), optionally with a last bias column."""
-    plan = ReasonPlan.build(names, info)
-    contrib = np.asarray(contrib, dtype=float)
-    sums = contrib[:, : len(names)] @ plan.matrix
-    return plan.reasons(contrib, sums, X, n_positive, n_negative, min_contribution).tolist()
 
 
 def _plain(value: object) -> object:
@@ -721,7 +287,3 @@ def _plain(value: object) -> object:
     return value if value is None or isinstance(value, (str, int, bool)) else str(value)
 
 
-def group_sums(contrib: np.ndarray, names: Sequence[str], info: Mapping[str, FeatureInfo], groups: Sequence[str]) -> np.ndarray:
-    """Sum of contributions over the features whose group is in `groups`."""
-    mask = np.array([info[n].group in groups if n in info else False for n in names])
-    return contrib[:, mask].sum(axis=1) if mask.any() else np.zeros(contrib.shape[0])

@@ -24,7 +24,7 @@ class GradeScale:
     reference: np.ndarray
 
     @classmethod
-    def fit(cls, margin: np.ndarray, shares: dict[str, float]) -> "GradeScale":
+    def fit(cls, margin: np.ndarray, shares: dict[str, float]) -> GradeScale:
         margin = np.sort(np.asarray(margin, float))
         cutoffs, top = {}, 0.0
         for grade in ("A", "B", "C"):
@@ -35,7 +35,7 @@ class GradeScale:
         return cls(cutoffs, reference)
 
     @classmethod
-    def fit_precision(cls, margin: np.ndarray, y: np.ndarray, targets: dict[str, float], min_leads: int = 20) -> "GradeScale":
+    def fit_precision(cls, margin: np.ndarray, y: np.ndarray, targets: dict[str, float], min_leads: int = 20) -> GradeScale:
         """Cut-offs by target precision: grade g holds the leads whose margin is above the lowest cut at
         which the leads above it still convert at `targets[g]` or better (cumulative from the top).
         A target that no group of at least `min_leads` reaches leaves that grade empty."""
@@ -96,7 +96,7 @@ class MatrixGrades:
 
     @classmethod
     def fit(cls, fit_score: np.ndarray, engagement_score: np.ndarray, fit_shares: Sequence[float] = (0.25, 0.25, 0.25),
-            engagement_shares: Sequence[float] = (0.25, 0.25, 0.25), y: np.ndarray | None = None) -> "MatrixGrades":
+            engagement_shares: Sequence[float] = (0.25, 0.25, 0.25), y: np.ndarray | None = None) -> MatrixGrades:
         scale = cls(_strict_cutoffs(fit_score, fit_shares), _strict_cutoffs(engagement_score, engagement_shares))
         grades = scale.grade(fit_score, engagement_score)
         known = np.array([g is not None for g in grades], dtype=bool)

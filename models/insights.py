@@ -16,8 +16,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from features.metadata import PERSON_ROLES
+
 INSIGHT_COLUMNS = ["column", "value", "support", "fill_rate", "conversion_rate", "overall_rate", "lift"]
-PERSONAL_COLUMNS = frozenset({"email", "first_name", "last_name", "phone", "name", "full_name"})
+PERSONAL_COLUMNS = frozenset({*PERSON_ROLES, "name", "full_name"})
 EMPTY = "(empty)"
 
 

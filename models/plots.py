@@ -70,7 +70,8 @@ def score_histogram(score: np.ndarray, y: np.ndarray, name: str) -> Figure:
     return fig
 
 
-def shap_summary_figure(contrib: np.ndarray, X_numeric: np.ndarray, names: list[str], name: str, max_display: int = 15) -> Figure:
+def shap_summary_figure(contrib: np.ndarray, X_numeric: np.ndarray, names: list[str], name: str,
+                        max_display: int = 15) -> Figure:
     """shap's beeswarm summary of the contributions (log-odds)."""
     import shap
 

@@ -34,7 +34,7 @@ class Rule(BaseModel):
     close_rate: float | None = None
 
     @model_validator(mode="after")
-    def _one_target(self) -> "Rule":
+    def _one_target(self) -> Rule:
         if (self.feature is None) == (self.event is None):
             raise ValueError("a rule names exactly one of 'feature' or 'event'")
         if self.feature is not None and self.values is None and self.min is None and self.max is None:
@@ -84,7 +84,7 @@ class PointsModel:
         self.name = name
 
     def fit(self, X: pd.DataFrame, y: np.ndarray | None = None, X_val: object = None, y_val: object = None,
-            time: object = None, sample_weight: object = None) -> "PointsModel":
+            time: object = None, sample_weight: object = None) -> PointsModel:
         self.feature_names = [c for c in self.rules.columns() if c in X.columns]
         self.skipped_ = [r.describe() for r in self.rules.rules if r.column not in X.columns]
         return self
@@ -104,10 +104,6 @@ class PointsModel:
     def native_score(self, X: pd.DataFrame) -> np.ndarray:
         """The classic 0-100 points score."""
         return np.clip(np.round(self.margin(X)), 0, 100).astype(np.int64)
-
-    def temperature(self, points: np.ndarray) -> np.ndarray:
-        t = self.rules.thresholds
-        return np.where(points >= t.hot, "hot", np.where(points >= t.warm, "warm", "cold"))
 
     def known_categories(self) -> dict[str, list[str]]:
         """None at all: a value no rule names simply gets no points (nothing is 'unseen')."""
@@ -256,7 +252,7 @@ class SuggestedPointsModel(PointsModel):
         super().__init__(RuleSet(rules=[]), name)
 
     def fit(self, X: pd.DataFrame, y: np.ndarray | None = None, X_val: object = None, y_val: object = None,
-            time: object = None, sample_weight: object = None) -> "SuggestedPointsModel":
+            time: object = None, sample_weight: object = None) -> SuggestedPointsModel:
         self.rules = suggest_rules(X, np.asarray(y), self.categorical, half_life_days=self.half_life_days, **self.params_)
         super().fit(X)
         return self

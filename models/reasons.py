@@ -16,7 +16,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-REASON_FIELDS = ["feature", "label", "contribution"]
 _SCHEMA = pa.schema([("r", pa.list_(pa.struct([("feature", pa.string()), ("label", pa.string()),
                                                 ("contribution", pa.float64())])))])
 
@@ -40,9 +39,10 @@ def explode_reasons(reasons: pd.Series) -> pd.DataFrame:
     _, offsets, data = lines.buffers()
     bounds = np.frombuffer(offsets, dtype=np.int64)[[lines.offset, lines.offset + len(lines)]]
     document = data.slice(int(bounds[0]), int(bounds[1] - bounds[0]))
+    block_size = max(1 << 20, min(int(bounds[1] - bounds[0]) + 1, 1 << 26))
     try:
         table = pj.read_json(pa.BufferReader(document),
-                             read_options=pj.ReadOptions(block_size=max(1 << 20, min(int(bounds[1] - bounds[0]) + 1, 1 << 26))),
+                             read_options=pj.ReadOptions(block_size=block_size),
                              parse_options=pj.ParseOptions(explicit_schema=_SCHEMA, unexpected_field_behavior="ignore"))
     except pa.ArrowInvalid as exc:
         raise ValueError(f"top_reasons is not a JSON list of reason objects: {str(exc).splitlines()[0]}") from None

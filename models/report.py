@@ -36,8 +36,8 @@ def session_report(title: str, facts: dict[str, Any], models: pd.DataFrame, best
     esc = html.escape
     facts_rows = "".join(f"<tr><th>{esc(str(k))}</th><td>{esc(str(v))}</td></tr>" for k, v in facts.items())
     metric_help = "".join(f"<li><b>{k}</b>: {esc(v)}</li>" for k, v in EXPLAIN.items())
-    images = "".join(f'<figure><img src="data:image/png;base64,{png}" alt="{esc(name)}"><figcaption>{esc(name)}</figcaption></figure>'
-                     for name, png in figures.items())
+    images = "".join(f'<figure><img src="data:image/png;base64,{png}" alt="{esc(name)}">'
+                     f'<figcaption>{esc(name)}</figcaption></figure>' for name, png in figures.items())
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>{esc(title)}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;color:#222}}
 table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:4px 10px;text-align:right}}
@@ -82,7 +82,12 @@ def segments_section(segments: pd.DataFrame | None) -> str:
     """The segments table: per segment, its own model and the global model on the same test rows."""
     if segments is None or segments.empty:
         return ""
-    shown = segments.astype(object).map(lambda v: f"{v:.3f}" if isinstance(v, float) and v == v else "" if v is None or v != v else v)
+    def cell(v: Any) -> Any:
+        if isinstance(v, float):
+            return f"{v:.3f}" if v == v else ""
+        return "" if v is None else v
+
+    shown = segments.astype(object).map(cell)
     table = shown.to_html(index=False, border=0)
     return f"""<h2>Segments: own model vs global model on the same test rows</h2>
 <p>Each segment with enough data has its own model, trained on its leads only; the others, and leads in no

@@ -123,7 +123,8 @@ class LeadScorer:
         lead_id = lead_id if pd.api.types.is_string_dtype(lead_id.dtype) else lead_id.astype(str)
         columns = {
             "lead_id": lead_id.reset_index(drop=True),
-            "as_of": pd.to_datetime(features["as_of"]).to_numpy() if "as_of" in features else np.full(n, np.datetime64("NaT", "ns")),
+            "as_of": (pd.to_datetime(features["as_of"]).to_numpy() if "as_of" in features
+                      else np.full(n, np.datetime64("NaT", "ns"))),
             "probability": self.calibrator.predict(margin) if n else np.zeros(0),
             "score": native(features) if native is not None and n else self.grades.score(margin),
             "grade": self.grades.grade(margin),

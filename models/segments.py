@@ -32,7 +32,7 @@ class SegmentRule:
     exclude: bool = False
 
     @classmethod
-    def of(cls, name: str, column: str, values: Iterable[Any], exclude: bool = False) -> "SegmentRule":
+    def of(cls, name: str, column: str, values: Iterable[Any], exclude: bool = False) -> SegmentRule:
         return cls(name, column, tuple(sorted({_key(v) for v in values})), exclude)
 
     def matches(self, features: pd.DataFrame) -> np.ndarray:
@@ -94,7 +94,7 @@ class SegmentedScorer(LeadScorer):
     routes: list[SegmentRoute] = field(default_factory=list)
 
     @classmethod
-    def around(cls, global_scorer: LeadScorer, routes: Sequence[SegmentRoute]) -> "SegmentedScorer":
+    def around(cls, global_scorer: LeadScorer, routes: Sequence[SegmentRoute]) -> SegmentedScorer:
         """A routing scorer whose LeadScorer fields are `global_scorer`'s (shared, not copied)."""
         shared = {f.name: getattr(global_scorer, f.name) for f in fields(LeadScorer) if f.init}
         return cls(**shared, routes=list(routes))

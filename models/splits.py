@@ -118,7 +118,8 @@ def stratified_split(labels: pd.Series, test_share: float, val_share: float, see
     """train / val / test labels for static data (no dates), stratified on the label."""
     idx = np.arange(len(labels))
     rest, test = train_test_split(idx, test_size=test_share, stratify=labels, random_state=seed)
-    train, val = train_test_split(rest, test_size=val_share / (1 - test_share), stratify=labels.iloc[rest], random_state=seed)
+    train, val = train_test_split(rest, test_size=val_share / (1 - test_share), stratify=labels.iloc[rest],
+                                  random_state=seed)
     part = np.empty(len(labels), dtype=object)
     part[train], part[val], part[test] = "train", "val", "test"
     return pd.Series(part, index=labels.index)

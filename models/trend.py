@@ -39,7 +39,8 @@ def score_change(current: pd.DataFrame, previous: pd.DataFrame, time_column: str
     right["previous_as_of"] = pd.to_datetime(right["previous_as_of"]).to_numpy(dtype="datetime64[ns]")
     right = right.dropna(subset=["previous_as_of"])
     right["t"] = right["previous_as_of"]
-    left["lead_id"], right["lead_id"] = left["lead_id"].astype(object), right["lead_id"].astype(object)  # same key dtype, even empty
+    # the same key dtype, even when empty
+    left["lead_id"], right["lead_id"] = left["lead_id"].astype(object), right["lead_id"].astype(object)
     merged = pd.merge_asof(left.sort_values("t", kind="stable"), right.sort_values("t", kind="stable"), on="t",
                            by="lead_id", direction="backward", allow_exact_matches=False)
     merged = merged.sort_values("pos").set_index(current.index)
@@ -84,7 +85,8 @@ def why_changed(current_reasons: pd.Series, previous_reasons: pd.Series, top: in
     if m == 0:
         return pd.Series(out, index=current_reasons.index, dtype=object)
     # both scorings in one parse, so that their features and labels share one set of category codes
-    texts = np.concatenate([np.asarray(current_reasons, dtype=object)[picked], np.asarray(previous_reasons, dtype=object)[picked]])
+    texts = np.concatenate([np.asarray(current_reasons, dtype=object)[picked],
+                            np.asarray(previous_reasons, dtype=object)[picked]])
     long = explode_reasons(pd.Series(texts, dtype=object))
     now = (long["row"] < m).to_numpy()
     lead = long["row"].to_numpy() % m

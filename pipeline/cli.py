@@ -8,15 +8,15 @@ import sys
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
 from pipeline.config import DEFAULT_CONFIG, Config, load_config
 from pipeline.console import Reporter, configure_logging
-from pipeline.errors import InputError, LeadscoreError
+from pipeline.errors import InputError, LeadscoreError, first_line
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
 # Plain click help (rich_markup_mode=None): flags read `--quiet  No progress output`, not `--quiet <bool>`.
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="Predictive lead scoring: sample world, point-in-time features, MLflow-tracked models, batch scores.")
@@ -56,7 +56,10 @@ class OutputFormat(str, Enum):
     crm = "crm"
 
 
-DataOpt = Annotated[Optional[str], typer.Option("--data", help="Folder with leads/events/outcomes (or one leads file in static mode).")]
+DataOpt = Annotated[str | None, typer.Option(
+    "--data", help="Folder with leads/events/outcomes (or one leads file in static mode).")]
+LeadsOpt = Annotated[str, typer.Option("--leads", help="Leads file (CSV or Parquet).")]
+EventsOpt = Annotated[str | None, typer.Option("--events", help="Events file.")]
 
 
 def command(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -100,7 +103,7 @@ def command(func: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as exc:  # noqa: BLE001 - one line unless --debug
             if debug:
                 raise
-            text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+            text = first_line(str(exc), 300)
             typer.echo(f"leadscore: failed: {type(exc).__name__}: {text} (run with --debug for details)", err=True)
             raise typer.Exit(1) from None
         finally:
@@ -121,7 +124,7 @@ def _config(path: Path) -> Config:
         raise ConfigError(f"{path}: cannot read the config file ({exc.strerror or type(exc).__name__})") from None
 
 
-def _timestamp(value: str | None, option: str) -> "Any":
+def _timestamp(value: str | None, option: str) -> Any:
     import pandas as pd
 
     if value is None:
@@ -161,11 +164,11 @@ def generate(
 @app.command()
 @command
 def features(
-    leads: Annotated[str, typer.Option("--leads", help="Leads file (CSV or Parquet).")],
+    leads: LeadsOpt,
     as_of: Annotated[str, typer.Option("--as-of", help="Features use only what was known before this date.")],
     output: Annotated[Path, typer.Option("--output", help="Output file (.parquet or .csv).")],
-    events: Annotated[Optional[str], typer.Option("--events", help="Events file.")] = None,
-    model_uri: Annotated[Optional[str], typer.Option(
+    events: EventsOpt = None,
+    model_uri: Annotated[str | None, typer.Option(
         "--model-uri", help="Build the table with this model's own fitted builder (e.g. models:/lead-scorer@champion): "
                             "the exact input of `mlflow models serve`. Default: a builder fitted on these leads.")] = None,
     config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
@@ -182,8 +185,8 @@ def features(
 @app.command()
 @command
 def train(
-    until: Annotated[Optional[str], typer.Option("--until", help="Train with data known at this date (default: now).")] = None,
-    cv: Annotated[Optional[int], typer.Option("--cv", min=2, help="Add K-fold cross-validated metrics (cv_*).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Train with data known at this date (default: now).")] = None,
+    cv: Annotated[int | None, typer.Option("--cv", min=2, help="Add K-fold cross-validated metrics (cv_*).")] = None,
     data: DataOpt = None,
     config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
 ) -> None:
@@ -247,23 +250,24 @@ def rollback(
 @app.command()
 @command
 def predict(
-    leads: Annotated[str, typer.Option("--leads", help="Leads file (CSV or Parquet).")],
+    leads: LeadsOpt,
     output: Annotated[Path, typer.Option("--output", help="Scores file (.parquet or .csv), written atomically.")],
-    events: Annotated[Optional[str], typer.Option("--events", help="Events file.")] = None,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Score as of this date (default: now).")] = None,
-    model_uri: Annotated[Optional[str], typer.Option("--model-uri", help="Default: models:/lead-scorer@champion.")] = None,
-    previous: Annotated[Optional[str], typer.Option(
+    events: EventsOpt = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Score as of this date (default: now).")] = None,
+    model_uri: Annotated[str | None, typer.Option("--model-uri", help="Default: models:/lead-scorer@champion.")] = None,
+    previous: Annotated[str | None, typer.Option(
         "--previous", help="The previous scores file: leads that newly crossed the hot / MQL threshold go to "
                            "OUTPUT's folder as <name>.alerts.<ext>.")] = None,
-    engine: Annotated[Engine, typer.Option("--engine", help="pandas: streamed on this machine; spark: PySpark "
-                                                            "(the `spark` extra), for event logs too big for one.")] = Engine.pandas,
-    outcomes: Annotated[Optional[str], typer.Option(
+    engine: Annotated[Engine, typer.Option(
+        "--engine", help="pandas: streamed on this machine; spark: PySpark "
+                         "(the `spark` extra), for event logs too big for one.")] = Engine.pandas,
+    outcomes: Annotated[str | None, typer.Option(
         "--outcomes", help="Outcomes file (lead_id, converted_at): leads that converted before --as-of are not "
                            "scored or alerted. Default: the config's scoring.outcomes.")] = None,
-    history: Annotated[Optional[str], typer.Option(
+    history: Annotated[str | None, typer.Option(
         "--history", help="Score history folder: adds score_change, trend and why_changed, then appends this batch "
                           "(partition scored_date=YYYY-MM-DD). Default: the config's scoring.history.")] = None,
-    output_format: Annotated[Optional[OutputFormat], typer.Option(
+    output_format: Annotated[OutputFormat | None, typer.Option(
         "--format", help="crm: also <name>.crm.csv, flat columns for a CRM import (mapping: the config's output.crm). "
                          "Default: the config's output.format.")] = None,
     config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
@@ -317,7 +321,7 @@ def demo(
 @command
 def backtest(
     at: Annotated[str, typer.Option("--at", help="Train with data known at T; evaluate the leads open at T.")],
-    truth: Annotated[Optional[str], typer.Option("--truth", help="The sample world's truth file: adds the oracle.")] = None,
+    truth: Annotated[str | None, typer.Option("--truth", help="The sample world's truth file: adds the oracle.")] = None,
     data: DataOpt = None,
     config: ConfigOpt = DEFAULT_CONFIG, quiet: QuietOpt = False, as_json: JsonOpt = False, debug: DebugOpt = False,
 ) -> None:
@@ -343,7 +347,10 @@ def compare(
 
     rows = run_compare(_config(config), last)
     if not as_json:
-        _print_table("Recent models (test metrics; backtests: backtest metrics)", rows) if rows else typer.echo("No runs yet.")
+        if rows:
+            _print_table("Recent models (test metrics; backtests: backtest metrics)", rows)
+        else:
+            typer.echo("No runs yet.")
     _emit(as_json, {"runs": rows})
 
 

@@ -8,16 +8,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, ValidationError, model_validator
 
-from pipeline.errors import ConfigError
-from pipeline.extras_config import AccountsConfig, OutputConfig
+from features.metadata import PERSONAL_ROLES
+from pipeline.config_sections import AccountsConfig, OutputConfig, Section, SegmentsConfig
+from pipeline.errors import ConfigError, first_line
 
 DEFAULT_CONFIG = Path("configs/default.yaml")
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+_Section = Section  # unknown keys are errors, assignments are validated (pipeline.config_sections.Section)
 
 
 class LeadColumns(_Section):
@@ -75,12 +75,12 @@ class DataConfig(_Section):
         description="Columns filled in after sales contact (they leak the label) or not meant as features.",
     )
     personal_columns: list[str] = Field(
-        default_factory=lambda: ["email", "first_name", "last_name", "phone", "company"],
+        default_factory=lambda: list(PERSONAL_ROLES),
         description="Roles holding personal data: used for quality flags, never as raw features or in tracking.",
     )
 
     @model_validator(mode="after")
-    def _static_needs_label(self) -> "DataConfig":
+    def _static_needs_label(self) -> DataConfig:
         if self.mode == "static" and not self.lead_columns.label:
             raise ValueError("data.mode 'static' needs data.lead_columns.label (the converted 0/1 column)")
         return self
@@ -169,7 +169,7 @@ class BacktestConfig(_Section):
     gap_days: int | None = Field(None, ge=0, description="Extra embargo between the internal train and validation.")
     val_weeks: int | None = Field(4, gt=0)
 
-    def applied_to(self, training: "TrainingConfig") -> "TrainingConfig":
+    def applied_to(self, training: TrainingConfig) -> TrainingConfig:
         changes = {k: v for k, v in self.model_dump().items() if v is not None}
         return training.model_copy(update=changes)
 
@@ -234,7 +234,7 @@ class GradesConfig(_Section):
     C: float = Field(0.30, gt=0, lt=1)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "GradesConfig":
+    def _consistent(self) -> GradesConfig:
         if self.by == "capacity" and self.A + self.B + self.C >= 1:
             raise ValueError("grades.A + grades.B + grades.C must be below 1 (D takes the rest)")
         if self.by == "precision" and not self.A > self.B > self.C:
@@ -258,7 +258,7 @@ class MatrixConfig(_Section):
     engagement: list[float] = Field(default_factory=lambda: [0.25, 0.25, 0.25], description="Shares for 1, 2, 3.")
 
     @model_validator(mode="after")
-    def _shares(self) -> "MatrixConfig":
+    def _shares(self) -> MatrixConfig:
         for key in ("fit", "engagement"):
             shares = getattr(self, key)
             if len(shares) != 3 or not all(0 < x < 1 for x in shares) or sum(shares) >= 1:
@@ -305,55 +305,6 @@ class PromotionConfig(_Section):
     max_test_ece: float = Field(0.05, ge=0, le=1)
 
 
-class SegmentConfig(_Section):
-    """One segment: the leads whose `column` is one of `values` (or none of `not_in`); trimmed, case-insensitive."""
-
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Used in run, metric and model names.")
-    column: str = Field(description="A categorical lead column (your column name or its role, e.g. country).")
-    values: list[str] = Field(default_factory=list)
-    not_in: list[str] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _one_filter(self) -> "SegmentConfig":
-        if bool(self.values) == bool(self.not_in):
-            raise ValueError(f"segment '{self.name}': give exactly one of values or not_in (a non-empty list)")
-        return self
-
-    def keys(self) -> set[str]:
-        return {v.strip().casefold() for v in (self.values or self.not_in)}
-
-
-class SegmentsConfig(_Section):
-    """One global model plus one per segment (its own rows); too little data: the segment uses the global one."""
-
-    define: list[SegmentConfig] = Field(default_factory=list, description="The segments; empty: one global model.")
-    min_leads: int = Field(200, ge=1, description="Training-period leads a segment needs for its own model.")
-    min_conversions: int = Field(40, ge=1, description="Converted (and other) training-period leads it needs.")
-    min_eval_conversions: int = Field(5, ge=1, description="Converted leads it needs in validation and in test.")
-
-    @model_validator(mode="after")
-    def _no_overlap(self) -> "SegmentsConfig":
-        """Filters on the same column are compared here; on different columns, on the training leads (train)."""
-        names = [s.name for s in self.define]
-        if dup := next((n for n in names if names.count(n) > 1), None):
-            raise ValueError(f"segments.define: the name '{dup}' is used twice")
-        for i, a in enumerate(self.define):
-            for b in self.define[i + 1:]:
-                if a.column.casefold() != b.column.casefold():
-                    continue
-                if a.values and b.values:
-                    shared = [f"'{v}'" for v in sorted(a.keys() & b.keys())]
-                elif a.values or b.values:  # listed values the other segment does not exclude
-                    listed, excluded = (a, b) if a.values else (b, a)
-                    shared = [f"'{v}'" for v in sorted(listed.keys() - excluded.keys())]
-                else:
-                    shared = ["any value outside both not_in lists"]
-                if shared:
-                    raise ValueError(f"segments '{a.name}' and '{b.name}' overlap: {a.column} {shared[0]} is in "
-                                     f"both (a lead belongs to one segment at most)")
-        return self
-
-
 class MlflowConfig(_Section):
     tracking_uri: str | None = None
     experiment: str = "lead-scoring"
@@ -389,7 +340,8 @@ class Config(_Section):
 
     def flat_params(self) -> dict[str, str]:
         """The resolved config as flat MLflow params (`section.key`: value)."""
-        return {k: json.dumps(v) if isinstance(v, (list, dict)) else str(v) for k, v in _flatten(self.model_dump(mode="json"))}
+        flat = _flatten(self.model_dump(mode="json"))
+        return {k: json.dumps(v) if isinstance(v, (list, dict)) else str(v) for k, v in flat}
 
 
 def _flatten(tree: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
@@ -413,7 +365,7 @@ def load_config(path: str | Path | None = None) -> Config:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid YAML ({_first_line(str(exc))})") from None
+        raise ConfigError(f"{path}: not valid YAML ({first_line(str(exc), None)})") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of sections at the top level")
     cfg = parse_config(raw, source=str(path))
@@ -452,6 +404,3 @@ def _suggest(loc: list[str], raw: dict[str, Any]) -> str | None:
     matches = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1, cutoff=0.5)
     return ".".join(loc[:-1] + matches[:1]) if matches else None
 
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else text

@@ -6,7 +6,11 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
+
+# The loggers the CLI prints: one per package (modules log on getLogger(__name__)), and "leadscore", which
+# the modules whose warnings the Spark engine captures inside its tasks still use (pipeline/spark/engine.py).
+PACKAGE_LOGGERS = ("leadscore", "pipeline", "models", "features")
 
 
 class Reporter:
@@ -50,11 +54,13 @@ def quiet_libraries(debug: bool = False) -> None:
 
 
 def configure_logging(quiet: bool, debug: bool) -> None:
+    """Messages of every package logger to stderr, bare (no level or logger name): the CLI's voice."""
     level = logging.DEBUG if debug else (logging.WARNING if quiet else logging.INFO)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
-    logger = logging.getLogger("leadscore")
-    logger.handlers[:] = [handler]
-    logger.setLevel(level)
-    logger.propagate = False
+    for name in PACKAGE_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(level)
+        logger.propagate = False
     quiet_libraries(debug)

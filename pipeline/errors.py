@@ -22,6 +22,15 @@ class NotEnoughDataError(LeadscoreError):
     """Too few examples (or of one class only) to train or evaluate honestly."""
 
 
+def first_line(error: BaseException | str, limit: int | None = 200) -> str:
+    """The first line of an error's message, cut to `limit` characters: what a one-line message quotes of a
+    library's multi-line error. An exception without a message reads as its type's name; empty text stays empty."""
+    lines = str(error).strip().splitlines()
+    if lines:
+        return lines[0][:limit]
+    return type(error).__name__ if isinstance(error, BaseException) else ""
+
+
 def example_rows(rows: Sequence[int], values: Sequence[object] | None = None, limit: int = 3) -> str:
     """Format up to `limit` 1-based data row numbers (and their values) for an error message."""
     shown = [str(r) for r in list(rows)[:limit]]

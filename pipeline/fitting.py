@@ -26,10 +26,10 @@ from models.scorer import LeadScorer
 from models.splits import date_balance_weights
 from pipeline.config import Config
 from pipeline.console import Reporter
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, first_line
 from pipeline.inputs.examples import Examples, with_half_life
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -97,7 +97,7 @@ def load_rules(cfg: Config) -> RuleSet:
     try:
         return RuleSet.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        raise ConfigError(f"{path}: not valid YAML ({first_line(str(exc), None)})") from None
     except ValidationError as exc:
         err = exc.errors()[0]
         raise ConfigError(f"{path}: {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
@@ -120,7 +120,8 @@ def monotone_constraints(cfg: Config, examples: Examples) -> dict[str, int]:
     return {n: 1 for n in examples.builder.feature_names_out_ if any(n.startswith(h) for h in high)}
 
 
-def fit_model(cfg: Config, model: MarginModel, examples: Examples, prefitted: bool = False) -> tuple[LeadScorer, dict[str, float], dict[str, Any]]:
+def fit_model(cfg: Config, model: MarginModel, examples: Examples,
+              prefitted: bool = False) -> tuple[LeadScorer, dict[str, float], dict[str, Any]]:
     """Fit on train, calibrate and grade on validation, evaluate on validation and test."""
     names = list(examples.builder.feature_names_out_)
     X_tr, y_tr = examples.rows("train")

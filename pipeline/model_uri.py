@@ -29,7 +29,8 @@ def check_model_uri(uri: str) -> None:
     """Refuse model URIs outside the configured registry / tracking store or an explicit local folder."""
     if uri.startswith(("models:/", "runs:/")) and not uri.startswith(("models://", "runs://")):
         if not uri.split(":/", 1)[1].strip("/"):
-            raise InputError(f"{uri}: incomplete model URI; use models:/NAME@ALIAS, models:/NAME/VERSION or runs:/RUN_ID/model")
+            raise InputError(f"{uri}: incomplete model URI; use models:/NAME@ALIAS, models:/NAME/VERSION "
+                             "or runs:/RUN_ID/model")
         return
     parsed = urlparse(uri)
     if parsed.scheme in ("", "file") or len(parsed.scheme) == 1:  # a path (or a Windows drive letter)

@@ -10,7 +10,8 @@ import numpy as np
 
 from models.metrics import evaluate
 from models.segments import SegmentRule, assign, overlaps
-from pipeline.config import Config, SegmentsConfig
+from pipeline.config import Config
+from pipeline.config_sections import SegmentsConfig
 from pipeline.errors import ConfigError
 from pipeline.inputs.examples import Examples
 
@@ -65,7 +66,8 @@ def lead_counts(examples: Examples) -> dict[str, dict[str, int]]:
     out = {}
     for part in ("train", "val", "test"):
         rows = examples.part == part
-        out[part] = {"leads": int(len(np.unique(ids[rows]))), "conversions": int(len(np.unique(ids[rows & (examples.y == 1)])))}
+        out[part] = {"leads": int(len(np.unique(ids[rows]))),
+                     "conversions": int(len(np.unique(ids[rows & (examples.y == 1)])))}
     return out
 
 

@@ -17,7 +17,7 @@ from pipeline.config import Config
 from pipeline.errors import LeadscoreError
 from pipeline.model_uri import CHAMPION, require_store
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
 CHALLENGER = "challenger"  # CHAMPION: pipeline.model_uri
 RUNTIME_PACKAGES = ("mlflow", "lightgbm", "scikit-learn", "pandas", "numpy", "pyarrow", "joblib",
                     "disposable-email-domains", "pydantic", "pyyaml")

@@ -92,7 +92,8 @@ def run_cli_many(calls: dict[str, dict], workers: int | None = None) -> dict[str
 
     workers = workers or max(2, os.cpu_count() or 2)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {key: pool.submit(lambda kw: run_cli(*kw.pop("args"), **kw), dict(kwargs)) for key, kwargs in calls.items()}
+        futures = {key: pool.submit(lambda kw: run_cli(*kw.pop("args"), **kw), dict(kwargs))
+                   for key, kwargs in calls.items()}
         return {key: future.result() for key, future in futures.items()}
 
 
@@ -109,7 +110,8 @@ def write_config(folder: Path, overrides: dict | None = None) -> Path:
     cfg = yaml.safe_load((REPO / "configs/default.yaml").read_text())
     for section, values in {**FAST, **(overrides or {})}.items():
         for key, value in values.items():
-            cfg.setdefault(section, {})[key] = value if not isinstance(value, dict) else {**cfg[section].get(key, {}), **value}
+            merged = {**cfg[section].get(key, {}), **value} if isinstance(value, dict) else value
+            cfg.setdefault(section, {})[key] = merged
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(cfg))
     (folder / "scoring_rules.yaml").write_text((REPO / "configs/scoring_rules.yaml").read_text())

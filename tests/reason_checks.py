@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 
 RAW_CODE = re.compile(r"\b[a-z0-9]+_[a-z0-9_]+\b")  # purchased_list, organic_search
-ABSENCE = re.compile(r"^(No |Has not |Human-looking|.*: unknown$|.*unknown \(|Company size unknown|Job title not recognised)")
+ABSENCE = re.compile(r"^(No |Has not |Human-looking|.*: unknown$|.*unknown \(|Company size unknown|"
+                     r"Job title not recognised)")
 ZERO = re.compile(r"(?<![\d.,])0(?![\d.,])")
 
 

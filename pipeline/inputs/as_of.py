@@ -9,7 +9,7 @@ import pandas as pd
 from pipeline.errors import InputError
 from pipeline.inputs.data import Inputs
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
 
 
 def as_of_cut(inputs: Inputs, as_of: pd.Timestamp) -> Inputs:
@@ -24,7 +24,8 @@ def as_of_cut(inputs: Inputs, as_of: pd.Timestamp) -> Inputs:
                 f"{leads['created_at'].min()} to {leads['created_at'].max()}); check --as-of"
             )
         if later.any():
-            log.warning("%s: %d leads created at or after %s were left out", inputs.sources["leads"], int(later.sum()), as_of)
+            log.warning("%s: %d leads created at or after %s were left out", inputs.sources["leads"],
+                        int(later.sum()), as_of)
             leads = leads[~later].reset_index(drop=True)
     events = inputs.events
     if events is not None:

@@ -23,11 +23,13 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import DataConfig
-from pipeline.inputs.contracts import prepare_events, prepare_leads, rows_from
+from pipeline.console import PACKAGE_LOGGERS
 from pipeline.errors import InputError, example_rows
+from pipeline.inputs.cells import rows_from
+from pipeline.inputs.contracts import prepare_events, prepare_leads
 from pipeline.inputs.io import count_rows, iter_table
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
 ROW = "__row__"  # the lead's 0-based data row in its file: restores file order inside a chunk
 EVENTS_PER_LEAD_BATCH = 10  # events are read in batches of 10 x chunk_leads rows (1M by default)
 
@@ -349,7 +351,8 @@ def read_previous(path: Path, batch_rows: int, found: ChunkedInputs) -> None:
         score = pd.to_numeric(previous["score"], errors="coerce")
         if score.isna().any():
             rows = np.flatnonzero(score.isna().to_numpy()) + offset + 1
-            raise InputError(f"{path}: column 'score' has {len(rows)} values that are not numbers, {example_rows(rows.tolist())}")
+            raise InputError(f"{path}: column 'score' has {len(rows)} values that are not numbers, "
+                             f"{example_rows(rows.tolist())}")
         previous["score"] = score.astype(float)
         previous["grade"] = previous["grade"].astype(str)
         offset += len(batch)
@@ -358,17 +361,23 @@ def read_previous(path: Path, batch_rows: int, found: ChunkedInputs) -> None:
 
 
 @contextmanager
-def merged_warnings(logger: logging.Logger = log) -> Iterator[None]:
+def merged_warnings(*loggers: logging.Logger) -> Iterator[None]:
     """Warnings raised batch by batch are held back and printed once per kind at the end, with their
     counts added up (integers at the same place of the message), so a file read in 40 batches still
     gives one line per problem, with the file's totals and the first batch's examples. After an error
-    they are dropped: the error's one line is what the user needs then."""
+    they are dropped: the error's one line is what the user needs then. Holds the given loggers, by
+    default all of leadscore's (pipeline.console.PACKAGE_LOGGERS)."""
+    targets = list(loggers) or [logging.getLogger(name) for name in PACKAGE_LOGGERS]
     held: dict[tuple[object, str], logging.LogRecord] = {}
 
     class Hold(logging.Handler):
+        def __init__(self, passed: list[logging.Handler]):
+            super().__init__()
+            self.passed = passed  # the logger's own handlers: what is not a countable warning goes there
+
         def emit(self, record: logging.LogRecord) -> None:
             if record.levelno != logging.WARNING or not isinstance(record.args, tuple):
-                for handler in saved:
+                for handler in self.passed:
                     handler.handle(record)
                 return
             key = (record.msg, str(record.args[0]) if record.args else "")
@@ -376,14 +385,16 @@ def merged_warnings(logger: logging.Logger = log) -> Iterator[None]:
             if first is not record:
                 first.args = tuple(a + b if _count(a) and _count(b) else a for a, b in zip(first.args, record.args))
 
-    saved, propagate = logger.handlers[:], logger.propagate
-    logger.handlers[:], logger.propagate = [Hold()], False
+    saved = [(logger, logger.handlers[:], logger.propagate) for logger in targets]
+    for logger, handlers, _ in saved:
+        logger.handlers[:], logger.propagate = [Hold(handlers)], False
     try:
         yield
     finally:
-        logger.handlers[:], logger.propagate = saved, propagate
+        for logger, handlers, propagate in saved:
+            logger.handlers[:], logger.propagate = handlers, propagate
     for record in held.values():  # not after an error: its one line is what matters then
-        logger.handle(record)
+        logging.getLogger(record.name).handle(record)
 
 
 def _count(value: object) -> bool:

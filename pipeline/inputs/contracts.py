@@ -4,7 +4,8 @@ What is an error and what proceeds with a warning is decided here, for every com
 a problem that makes the *whole file* untrustworthy, or whose silent repair would change what a lead
 is, stops the command (exit 2, one line naming the file, column and up to 3 example rows); a problem
 in a few *cells* of a profile or event column, where "unknown" is an honest reading, proceeds and is
-reported once per kind and file, with counts and example rows, on the `leadscore` logger (stderr).
+reported once per kind and file, with counts and example rows, on this module's logger (stderr).
+The cell readers (dates, labels, CRM numbers, row numbers) are in pipeline/inputs/cells.py.
 
 Errors (InputError):
 - no data rows; a required column missing; a column name that appears twice after role mapping;
@@ -30,31 +31,35 @@ Proceed with one warning line (the cell becomes missing, which the models handle
 """
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 
 from pipeline.config import DataConfig
 from pipeline.errors import InputError, example_rows
+from pipeline.inputs.cells import (
+    as_str,
+    file_rows,
+    first_row,
+    is_text,
+    non_empty,
+    parse_amounts,
+    parse_label,
+    parse_timestamps,
+)
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
 
 LABEL = "label"
-TRUE_WORDS = {"1", "true", "yes", "y", "converted", "won"}
-FALSE_WORDS = {"0", "false", "no", "n", "not converted", "lost"}
 
 MAX_TEXT_LENGTH = 1_000
 # numeric roles: (largest plausible value, what it is)
 NUMERIC_ROLES = {"employees": 10_000_000, "annual_revenue": 1e13}
 TEXT_SHARE_ERROR = 0.5  # more than this share of text in a numeric role column is an error
 GENERIC_NUMERIC_SHARE = 0.9  # a generic text column with at least this share of numbers is numeric
-PERSONAL_ROLES = ("email", "first_name", "last_name", "phone")
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 PHONE_RE = re.compile(r"^\+?[\d\s().\-/]{7,24}$")
 PERSONAL_NAME_RE = re.compile(
@@ -62,7 +67,6 @@ PERSONAL_NAME_RE = re.compile(
     r"cell(?:[ _-]?phone)?|fax|(?:full|first|last|given|family|contact|person)[ _-]?name|surname|name)$",
     re.IGNORECASE,
 )
-_AMOUNT_RE = re.compile(r"^(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?([kmb])?$")
 
 
 class Findings:
@@ -73,7 +77,7 @@ class Findings:
         self.items: dict[str, list[tuple[str, list[int], list[object]]]] = defaultdict(list)
 
     def add(self, kind: str, column: str, mask: pd.Series, values: pd.Series | None = None) -> None:
-        rows = _rows(mask)
+        rows = file_rows(mask)
         if rows:
             shown = None if values is None else values[mask.to_numpy()].head(3).tolist()
             self.items[kind].append((column, rows, shown))
@@ -109,7 +113,7 @@ def prepare_leads(frame: pd.DataFrame, cfg: DataConfig, source: str, scoring: bo
     leads = frame.rename(columns=mapping)
     _check_unique_columns(leads, source, {v: k for k, v in mapping.items()})
     _check_ids(leads["lead_id"], source, cfg.lead_columns.lead_id)
-    leads["lead_id"] = _as_str(leads["lead_id"])
+    leads["lead_id"] = as_str(leads["lead_id"])
     if cfg.mode == "events":
         _require(frame, [cfg.lead_columns.created_at or "created_at"], source)
         leads["created_at"] = parse_timestamps(leads["created_at"], source, cfg.lead_columns.created_at, allow_null=False,
@@ -134,10 +138,10 @@ def _blank_to_missing(leads: pd.DataFrame) -> None:
     """Empty or blank text cells are missing, as a CSV reader reads them: so a Parquet export and a CSV
     export of the same data give the same features (form completeness, phone checks...)."""
     for col in leads.columns:
-        if col in ("lead_id", LABEL) or not _is_text(leads[col]):
+        if col in ("lead_id", LABEL) or not is_text(leads[col]):
             continue
         values = leads[col]
-        blank = values.notna() & ~_non_empty(values)
+        blank = values.notna() & ~non_empty(values)
         if blank.any():
             leads[col] = values.where(~blank)
 
@@ -151,18 +155,18 @@ def prepare_events(frame: pd.DataFrame, cfg: DataConfig, source: str, lead_ids: 
     if len(events) == 0:
         log.warning("%s: no events (header only); engagement features will show no activity", source)
     if events["lead_id"].isna().any():
-        rows = _rows(events["lead_id"].isna())
+        rows = file_rows(events["lead_id"].isna())
         raise InputError(f"{source}: column '{cols.lead_id}' has {len(rows)} empty values, {example_rows(rows)}")
-    events["lead_id"] = _as_str(events["lead_id"])
+    events["lead_id"] = as_str(events["lead_id"])
     events["timestamp"] = parse_timestamps(events["timestamp"], source, cols.timestamp, allow_null=False,
                                            date_format=cfg.date_format)
     findings = Findings(source)
     no_type = events["event_type"].isna() | (events["event_type"].astype("string").str.strip() == "").fillna(False)
     findings.add("events without an event type count as 'unknown'", cols.event_type, no_type)
-    events["event_type"] = _as_str(events["event_type"].astype("string").where(~no_type, "unknown"))
+    events["event_type"] = as_str(events["event_type"].astype("string").where(~no_type, "unknown"))
     if "value" in events.columns:
         numbers = pd.to_numeric(events["value"], errors="coerce")
-        text = numbers.isna() & _non_empty(events["value"])
+        text = numbers.isna() & non_empty(events["value"])
         findings.add("event values that are not numbers count as missing", cols.value or "value", text, events["value"])
         events["value"] = numbers.astype(float).where(np.isfinite(numbers.astype(float)))
     _limit_text(events, [c for c in ("event_type", "channel") if c in events.columns], findings,
@@ -185,149 +189,20 @@ def prepare_outcomes(frame: pd.DataFrame, cfg: DataConfig, source: str) -> pd.Da
         columns={cols.lead_id: "lead_id", cols.converted_at: "converted_at"}
     )
     _check_ids(outcomes["lead_id"], source, cols.lead_id)
-    outcomes["lead_id"] = _as_str(outcomes["lead_id"])
+    outcomes["lead_id"] = as_str(outcomes["lead_id"])
     outcomes["converted_at"] = parse_timestamps(outcomes["converted_at"], source, cols.converted_at, allow_null=True,
                                                 date_format=cfg.date_format)
     return outcomes
 
 
-def parse_timestamps(values: pd.Series, source: str, column: str | None, allow_null: bool,
-                     date_format: str | None = None) -> pd.Series:
-    """Datetimes as tz-naive UTC; unparseable (or, if not allowed, empty) cells are an error.
-
-    Text is read as ISO 8601, or with `date_format` (strftime, e.g. '%d-%m-%Y') when the config gives one.
-    Without one, a column that is not ISO but reads completely in exactly one of the common day-first or
-    month-first layouts is read in that layout (said once); one that reads in both (every day <= 12) is an
-    error asking for `data.date_format`: a date is never silently swapped."""
-    if isinstance(values.dtype, pd.DatetimeTZDtype):
-        parsed = values.dt.tz_convert("UTC").dt.tz_localize(None)
-    elif pd.api.types.is_datetime64_any_dtype(values.dtype):
-        parsed = values
-    elif pd.api.types.is_numeric_dtype(values.dtype) and values.notna().any():
-        rows = _rows(values.notna())
-        raise InputError(
-            f"{source}: column '{column}' holds numbers, not dates; use ISO dates (2025-03-01 or 2025-03-01T10:00:00Z), "
-            f"{example_rows(rows, values[values.notna()].tolist())}"
-        )
-    else:
-        text = values.astype("string").str.strip().replace("", pd.NA)
-        parsed = pd.to_datetime(text, errors="coerce", utc=True, format=date_format or "ISO8601").dt.tz_localize(None)
-        bad = parsed.isna() & text.notna()
-        if bad.any() and date_format is None:
-            parsed, bad = _day_or_month_first(text, parsed, bad, source, column)
-        if bad.any() and date_format is not None:
-            rows = _rows(bad)
-            raise InputError(
-                f"{source}: column '{column}' has {len(rows)} values that do not match data.date_format "
-                f"'{date_format}', {example_rows(rows, text[bad].tolist())}"
-            )
-        if bad.any():
-            rows = _rows(bad)
-            raise InputError(
-                f"{source}: column '{column}' has {len(rows)} values that are not ISO dates, "
-                f"{example_rows(rows, text[bad].tolist())}; use YYYY-MM-DD[THH:MM:SS]"
-            )
-    parsed = parsed.astype("datetime64[ns]")
-    if not allow_null and parsed.isna().any():
-        rows = _rows(parsed.isna())
-        raise InputError(f"{source}: column '{column}' has {len(rows)} empty dates, {example_rows(rows)}")
-    return parsed
-
-
-DAY_FIRST = ("%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y")
-MONTH_FIRST = ("%m-%d-%Y", "%m/%d/%Y")
-_TIMES = ("", " %H:%M", " %H:%M:%S")
-
-
-def _day_or_month_first(text: pd.Series, parsed: pd.Series, bad: pd.Series, source: str,
-                        column: str | None) -> tuple[pd.Series, pd.Series]:
-    """Re-read a non-ISO date column in the one common layout that reads all of it (see parse_timestamps)."""
-    present = text.notna()
-
-    def reads_all(layouts: tuple[str, ...]) -> tuple[str, pd.Series] | None:
-        for layout in layouts:
-            for time in _TIMES:
-                got = pd.to_datetime(text, errors="coerce", format=layout + time)
-                if got[present].notna().all():
-                    return layout + time, got
-        return None
-
-    day, month = reads_all(DAY_FIRST), reads_all(MONTH_FIRST)
-    if day and month:
-        rows = _rows(bad)
-        raise InputError(
-            f"{source}: column '{column}' has dates that read both day-first and month-first, "
-            f"{example_rows(rows, text[bad].tolist())}; set data.date_format (e.g. '%d/%m/%Y')"
-        )
-    found = day or month
-    if found is None:
-        return parsed, bad
-    layout, got = found
-    if _FIRST_ROW.get() == 1:
-        log.warning("%s: column '%s' read as %s dates (%s); set data.date_format to change this", source, column,
-                 "day-first" if day else "month-first", layout)
-    return got, pd.Series(False, index=text.index)
-
-
 def _with_row_ids(frame: pd.DataFrame, source: str, column: str) -> pd.DataFrame:
     """Ids `row-N` from the file's 1-based data row numbers, for files without an id column."""
-    first = _FIRST_ROW.get()
+    first = first_row()
     if first == 1:
         log.warning("%s: no id column '%s'; leads get ids row-1..row-N from their row numbers (set "
                     "data.lead_columns.lead_id to use a column)", source, column)
     ids = pd.Series([f"row-{i}" for i in range(first, first + len(frame))], index=frame.index, dtype=object)
     return frame.assign(**{column: ids})
-
-
-def parse_label(values: pd.Series, source: str, column: str) -> pd.Series:
-    """A 0/1 label from numbers, booleans or yes/no words."""
-    text = values.astype("string").str.strip().str.lower()
-    numeric = pd.to_numeric(text, errors="coerce")
-    label = pd.Series(np.nan, index=values.index)
-    label[(text.isin(TRUE_WORDS) | (numeric == 1)).fillna(False)] = 1
-    label[(text.isin(FALSE_WORDS) | (numeric == 0)).fillna(False)] = 0
-    bad = label.isna()
-    if bad.any():
-        rows = _rows(bad)
-        raise InputError(
-            f"{source}: label column '{column}' must be 0/1 (or yes/no); {len(rows)} other values, "
-            f"{example_rows(rows, values[bad].tolist())}"
-        )
-    return label.astype(np.int8)
-
-
-def parse_amounts(values: pd.Series) -> pd.Series:
-    """Numbers as CRM exports write them: '1,200', '51-200' (midpoint), '10,000+', '$1.5M', '250k'.
-
-    Returns floats; cells that are not numbers in any of these forms are NaN.
-    """
-    out = pd.to_numeric(values, errors="coerce").astype(float) if not _is_text(values) else \
-        pd.to_numeric(values.astype("string").str.strip(), errors="coerce").astype(float)
-    todo = out.isna() & _non_empty(values)
-    if todo.any():
-        text = values[todo].astype("string")
-        parsed = {v: _parse_amount(v) for v in text.unique() if v is not pd.NA}
-        out[todo] = text.map(parsed).astype(float).to_numpy()
-    return out
-
-
-def _parse_amount(text: str) -> float:
-    t = re.sub(r"[\s$€£]|usd|eur|gbp|employees?|people", "", str(text).lower())
-    t = t.removesuffix("+")
-    low, sep, high = t.partition("-")
-    if sep and low:  # a range (not a minus sign)
-        a, b = _amount(low), _amount(high)
-        return (a + b) / 2 if not (np.isnan(a) or np.isnan(b)) else np.nan
-    value = _amount(t.removeprefix("-"))
-    return -value if t.startswith("-") else value
-
-
-def _amount(text: str) -> float:
-    match = _AMOUNT_RE.match(text)
-    if not match:
-        return np.nan
-    value = float(match.group(1).replace(",", "") + (match.group(2) or ""))
-    return value * {"k": 1e3, "m": 1e6, "b": 1e9}.get(match.group(3) or "", 1.0)
 
 
 def _clean_numeric_roles(leads: pd.DataFrame, findings: Findings, original: dict[str, str]) -> None:
@@ -337,12 +212,12 @@ def _clean_numeric_roles(leads: pd.DataFrame, findings: Findings, original: dict
         raw = leads[role]
         name = original.get(role, role)
         values = parse_amounts(raw)
-        text = values.isna() & _non_empty(raw)
-        non_empty = int(_non_empty(raw).sum())
-        if non_empty and text.sum() > TEXT_SHARE_ERROR * non_empty:
-            rows = _rows(text)
+        text = values.isna() & non_empty(raw)
+        n_filled = int(non_empty(raw).sum())
+        if n_filled and text.sum() > TEXT_SHARE_ERROR * n_filled:
+            rows = file_rows(text)
             raise InputError(
-                f"{findings.source}: column '{name}' should hold numbers but {len(rows)} of {non_empty} values are text "
+                f"{findings.source}: column '{name}' should hold numbers but {len(rows)} of {n_filled} values are text "
                 f"(is data.lead_columns.{role} the right column?), {example_rows(rows, raw[text].tolist())}"
             )
         findings.add("values that are not numbers count as missing", name, text, raw)
@@ -362,15 +237,15 @@ def _clean_generic_numbers(leads: pd.DataFrame, cfg: DataConfig, findings: Findi
         if col in skip:
             continue
         values = leads[col]
-        if _is_text(values):
-            non_empty = _non_empty(values)
-            if not non_empty.any():
+        if is_text(values):
+            filled = non_empty(values)
+            if not filled.any():
                 continue
             numbers = pd.to_numeric(values.astype("string").str.strip(), errors="coerce")
-            share = numbers.notna().sum() / non_empty.sum()
+            share = numbers.notna().sum() / filled.sum()
             if share < GENERIC_NUMERIC_SHARE:
                 continue
-            findings.add("values that are not numbers count as missing", str(col), numbers.isna() & non_empty, values)
+            findings.add("values that are not numbers count as missing", str(col), numbers.isna() & filled, values)
             values = numbers.astype(float)
         elif pd.api.types.is_float_dtype(values.dtype):
             values = values.astype(float)
@@ -384,7 +259,7 @@ def _clean_generic_numbers(leads: pd.DataFrame, cfg: DataConfig, findings: Findi
 def _limit_text(frame: pd.DataFrame, columns: list[str], findings: Findings, original: dict[str, str]) -> None:
     for col in columns:
         values = frame[col]
-        if not _is_text(values):
+        if not is_text(values):
             continue
         text = values.astype("string")
         long = (text.str.len() > MAX_TEXT_LENGTH).fillna(False)
@@ -400,7 +275,7 @@ def _drop_unmapped_personal(leads: pd.DataFrame, cfg: DataConfig, source: str) -
     excluded = set(cfg.exclude_columns) | set(cfg.personal_columns)
     found: dict[str, str] = {}
     for col in leads.columns:
-        if col in roles or col in excluded or not _is_text(leads[col]):
+        if col in roles or col in excluded or not is_text(leads[col]):
             continue
         values = leads[col].dropna().astype("string")
         at = values[values.str.contains("@", regex=False).fillna(False)]
@@ -426,11 +301,11 @@ def _drop_unmapped_personal(leads: pd.DataFrame, cfg: DataConfig, source: str) -
 def _check_ids(ids: pd.Series, source: str, column: str) -> None:
     empty = ids.isna() | (ids.astype("string").str.strip() == "").fillna(False)
     if empty.any():
-        rows = _rows(empty)
+        rows = file_rows(empty)
         raise InputError(f"{source}: column '{column}' has {len(rows)} empty ids, {example_rows(rows)}")
     dup = ids.duplicated(keep=False)
     if dup.any():
-        rows = _rows(dup)
+        rows = file_rows(dup)
         raise InputError(
             f"{source}: column '{column}' must be unique; {int(ids.duplicated().sum())} duplicates, "
             f"{example_rows(rows, ids[dup].tolist())}"
@@ -458,38 +333,3 @@ def _require(frame: pd.DataFrame, columns: list[str], source: str) -> None:
         raise InputError(f"{source}: missing required column '{missing[0]}' (columns found: {have})")
 
 
-_FIRST_ROW = contextvars.ContextVar("first_row", default=1)
-
-
-@contextlib.contextmanager
-def rows_from(first_row: int) -> Iterator[None]:
-    """Checks inside this block see a batch of a larger file whose first row is data row `first_row`,
-    so their messages name the rows of the file, not of the batch."""
-    token = _FIRST_ROW.set(first_row)
-    try:
-        yield
-    finally:
-        _FIRST_ROW.reset(token)
-
-
-def _rows(mask: pd.Series) -> list[int]:
-    """1-based data row numbers (of the file, see `rows_from`) where mask is true."""
-    return (np.flatnonzero(np.asarray(mask, dtype=bool)) + _FIRST_ROW.get()).tolist()
-
-
-def _is_text(values: pd.Series) -> bool:
-    dtype = values.dtype
-    return not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
-                or pd.api.types.is_datetime64_any_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype))
-
-
-def _non_empty(values: pd.Series) -> pd.Series:
-    if not _is_text(values):
-        return values.notna()
-    return values.notna() & (values.astype("string").str.strip() != "").fillna(False)
-
-
-def _as_str(values: pd.Series) -> pd.Series:
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        return values.cat.rename_categories([str(c) for c in values.cat.categories]).astype(str)
-    return values.astype(str)

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.config import Config
-from pipeline.inputs.contracts import prepare_events, prepare_leads, prepare_outcomes
+from pipeline.config import Config, DataConfig
 from pipeline.errors import InputError, NotEnoughDataError
+from pipeline.inputs.contracts import prepare_events, prepare_leads, prepare_outcomes
 from pipeline.inputs.io import find_optional_table, find_table, read_table
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -34,7 +34,7 @@ class Inputs:
         stamps = [s for s in stamps if pd.notna(s)]
         return max(stamps) if stamps else None
 
-    def known_at(self, until: pd.Timestamp) -> "Inputs":
+    def known_at(self, until: pd.Timestamp) -> Inputs:
         """Only what was known before `until`: later leads, events and conversions are dropped."""
         leads = self.leads[self.leads["created_at"] < until].reset_index(drop=True)
         events = None if self.events is None else self.events[self.events["timestamp"] < until].reset_index(drop=True)
@@ -51,7 +51,8 @@ def load_training_inputs(cfg: Config, data: str | Path | None = None) -> Inputs:
     dc = cfg.data
     if root.is_file():
         if dc.mode != "static":
-            raise InputError(f"{root}: --data must be a folder with leads, events and outcomes files (or use data.mode: static)")
+            raise InputError(f"{root}: --data must be a folder with leads, events and outcomes files "
+                             "(or use data.mode: static)")
         leads_path = root
     else:
         leads_path = find_table(root, dc.leads)
@@ -66,8 +67,7 @@ def load_training_inputs(cfg: Config, data: str | Path | None = None) -> Inputs:
     _check_outcomes_cover(inputs, str(outcomes_path), dc.outcome_columns.converted_at)
     events_path = find_optional_table(root, dc.events) if dc.events else None
     if events_path is not None:
-        inputs.events = prepare_events(read_table(events_path, [dc.event_columns.lead_id]), dc, str(events_path), leads["lead_id"])
-        inputs.sources["events"] = str(events_path)
+        _add_events(inputs, dc, events_path)
     return inputs
 
 
@@ -76,9 +76,15 @@ def load_scoring_inputs(cfg: Config, leads_path: str | Path, events_path: str | 
     leads = prepare_leads(read_table(leads_path, [dc.lead_columns.lead_id]), dc, str(leads_path), scoring=True)
     inputs = Inputs(leads, sources={"leads": str(leads_path)})
     if events_path is not None:
-        inputs.events = prepare_events(read_table(events_path, [dc.event_columns.lead_id]), dc, str(events_path), leads["lead_id"])
-        inputs.sources["events"] = str(events_path)
+        _add_events(inputs, dc, events_path)
     return inputs
+
+
+def _add_events(inputs: Inputs, dc: DataConfig, events_path: str | Path) -> None:
+    """The events file, checked by its contract; events of leads not in `inputs.leads` are dropped (said once)."""
+    frame = read_table(events_path, [dc.event_columns.lead_id])
+    inputs.events = prepare_events(frame, dc, str(events_path), inputs.leads["lead_id"])
+    inputs.sources["events"] = str(events_path)
 
 
 def _check_both_classes(leads: pd.DataFrame, source: str, column: str) -> None:

@@ -12,11 +12,11 @@ from features.builder import LeadFeatureBuilder
 from features.snapshots import label_read_at, open_lead_snapshots, snapshot_dates
 from models.splits import SplitError, date_balance_weights, plan_time_split, stratified_split
 from pipeline.config import Config
+from pipeline.errors import NotEnoughDataError
 from pipeline.inputs.contracts import LABEL
 from pipeline.inputs.data import Inputs
-from pipeline.errors import NotEnoughDataError
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
 PARTS = ("train", "val", "test")
 RECENT = "recent"  # snapshot dates after the last label-complete one: used only by the final refit
 
@@ -51,7 +51,7 @@ class Examples:
         X, y = self.rows("train")
         return date_balance_weights(y, X["as_of"].to_numpy())
 
-    def final(self) -> "Examples":
+    def final(self) -> Examples:
         """The final refit's examples: every row, labels read at `until`, all in part "train"."""
         y = self.y if self.y_final is None else self.y_final
         return Examples(self.table, y, np.full(len(y), "train", dtype=object), self.builder, self.split, self.until,
@@ -70,8 +70,9 @@ def make_builder(cfg: Config, use_events: bool, half_life_days: float | None = N
     eng = cfg.features.engagement.model_dump()
     if half_life_days is not None:
         eng["half_life_days"] = half_life_days
-    return LeadFeatureBuilder(exclude=excluded_columns(cfg), engagement=eng, use_events=use_events and cfg.features.use_events,
-                              icp=cfg.features.icp.model_dump(), bot_burst_events=cfg.features.junk.bot_burst_events)
+    return LeadFeatureBuilder(exclude=excluded_columns(cfg), engagement=eng,
+                              use_events=use_events and cfg.features.use_events, icp=cfg.features.icp.model_dump(),
+                              bot_burst_events=cfg.features.junk.bot_burst_events)
 
 
 def build_examples(cfg: Config, inputs: Inputs, until: pd.Timestamp | None, with_test: bool = True) -> Examples:
@@ -157,20 +158,11 @@ def _static_examples(cfg: Config, inputs: Inputs) -> Examples:
     return Examples(table, y, part, builder, {"split": "stratified"}, None, inputs)
 
 
-def with_builder(examples: Examples, builder: LeadFeatureBuilder) -> Examples:
-    """The same rows and labels with features from another (fitted) builder."""
-    known = examples.known
-    lead_rows = known.leads.set_index("lead_id").loc[examples.table["lead_id"]].reset_index()
-    as_of = examples.table["as_of"] if examples.until is not None else None
-    table = builder.transform(lead_rows, known.events, as_of)
-    return replace(examples, table=table, builder=builder)
-
-
 def with_half_life(examples: Examples, half_life_days: float) -> Examples:
     """The same rows and labels with the decayed engagement counts recomputed for another half-life (a points
     rule set's own). Only those columns are built; the rest of the table is shared with `examples` (a shallow
-    copy: copy-on-write), so this costs a few columns, not a second feature table. The result equals
-    `with_builder(examples, <builder refitted with that half-life>)`."""
+    copy: copy-on-write), so this costs a few columns, not a second feature table. The result equals the
+    table of a builder refitted with that half-life (tests/pipeline/inputs/test_examples_memory.py)."""
     builder = examples.builder.with_half_life(half_life_days)
     columns = builder.half_life_columns()
     if not columns or half_life_days == examples.builder.engagement_.half_life_days:
@@ -198,7 +190,8 @@ def check_class_counts(y: np.ndarray, part: np.ndarray, cfg: Config, with_test: 
     pos, neg = int(y[train].sum()), int((1 - y[train]).sum())
     if pos < tc.min_positives or neg < tc.min_negatives:
         raise NotEnoughDataError(
-            f"not enough data: training needs at least {tc.min_positives} converted and {tc.min_negatives} non-converted examples; "
+            f"not enough data: training needs at least {tc.min_positives} converted and {tc.min_negatives} "
+            f"non-converted examples; "
             f"the training period has {pos} converted and {neg} non-converted"
         )
     for p in ("val", "test") if with_test else ("val",):

@@ -12,7 +12,6 @@ import csv
 import os
 import re
 import secrets
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -21,9 +20,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.errors import InputError
+from pipeline.errors import InputError, first_line
 
-TABLE_SUFFIXES = (".parquet", ".pq", ".csv")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+TABLE_SUFFIXES = (*PARQUET_SUFFIXES, ".csv")
+
+
+def is_parquet(path: str | Path) -> bool:
+    """Whether a table path is Parquet (by its suffix); every other table file is CSV."""
+    return Path(path).suffix.lower() in PARQUET_SUFFIXES
 TEMP_PATTERN = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp$")  # what atomic writers name their temp files
 
 
@@ -34,19 +39,18 @@ def read_table(path: str | Path, text_columns: Sequence[str] = ()) -> pd.DataFra
     """
     path = Path(path)
     check_readable(path)
-    suffix = path.suffix.lower()
+    parquet = is_parquet(path)
     if path.stat().st_size == 0:
         raise InputError(f"{path}: file is empty (no header, no rows)")
     try:
-        if suffix in (".parquet", ".pq"):
+        if parquet:
             check_unique_header(path, pq.read_schema(path).names)
             return pq.read_table(path).to_pandas()
         return _read_csv(path, text_columns)
     except InputError:
         raise
     except (pa.ArrowException, OSError, ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        kind = "Parquet" if suffix != ".csv" else "CSV"
-        raise InputError(f"{path}: not a readable {kind} file ({one_line(exc)})") from None
+        raise InputError(f"{path}: not a readable {'Parquet' if parquet else 'CSV'} file ({first_line(exc)})") from None
 
 
 def iter_table(path: str | Path, text_columns: Sequence[str] = (), batch_rows: int = 1_000_000,
@@ -58,7 +62,7 @@ def iter_table(path: str | Path, text_columns: Sequence[str] = (), batch_rows: i
     check_readable(path)
     if path.stat().st_size == 0:
         raise InputError(f"{path}: file is empty (no header, no rows)")
-    parquet = path.suffix.lower() in (".parquet", ".pq")
+    parquet = is_parquet(path)
     try:
         if parquet:
             source = pq.ParquetFile(path)
@@ -90,7 +94,7 @@ def iter_table(path: str | Path, text_columns: Sequence[str] = (), batch_rows: i
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text ({bad_byte(path, exc)}); re-export the file as CSV UTF-8") from None
     except (pa.ArrowException, OSError, ValueError, pd.errors.ParserError) as exc:
-        raise InputError(f"{path}: not a readable {'Parquet' if parquet else 'CSV'} file ({one_line(exc)})") from None
+        raise InputError(f"{path}: not a readable {'Parquet' if parquet else 'CSV'} file ({first_line(exc)})") from None
 
 
 def count_rows(path: str | Path) -> int:
@@ -98,7 +102,7 @@ def count_rows(path: str | Path) -> int:
     when cells hold line breaks). Used to size chunks, never to check the data."""
     path = Path(path)
     check_readable(path)  # the first look at a file: missing / a folder is the one-line error here too
-    if path.suffix.lower() in (".parquet", ".pq"):
+    if is_parquet(path):
         try:
             return pq.ParquetFile(path).metadata.num_rows
         except (pa.ArrowException, OSError):
@@ -124,7 +128,8 @@ def check_csv_head(path: Path) -> None:
     if "," not in header:
         for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
             if sep in header:
-                raise InputError(f"{path}: the header is separated by {name} ({header[:60]!r}); the file must be comma-separated")
+                raise InputError(f"{path}: the header is separated by {name} ({header[:60]!r}); "
+                                 "the file must be comma-separated")
     try:
         with open(path, encoding="utf-8-sig", errors="replace", newline="") as text:
             names = next(csv.reader(text), [])  # the whole header row (pandas would rename a repeat to 'email.1')
@@ -261,7 +266,7 @@ def atomic_file(target: str | Path) -> Iterator[BinaryIO]:
     _check_output_folder(target)
     folder = target.parent
     try:
-        fd = os.open(folder, getattr(os, "O_TMPFILE") | os.O_RDWR, 0o666)
+        fd = os.open(folder, os.O_TMPFILE | os.O_RDWR, 0o666)
     except (AttributeError, OSError):  # no O_TMPFILE (macOS, some filesystems): named temp file
         with atomic_path(target) as tmp, open(tmp, "wb") as handle:
             yield handle
@@ -305,7 +310,7 @@ def _name_tmpfile(handle: BinaryIO, tmp_path: Path) -> None:
 def write_table(frame: pd.DataFrame, target: str | Path) -> Path:
     """Write a frame as Parquet (zstd) or CSV by extension, atomically (see `atomic_file`)."""
     target = check_output(target)
-    table = None if target.suffix.lower() == ".csv" else pa.Table.from_pandas(frame, preserve_index=False)
+    table = pa.Table.from_pandas(frame, preserve_index=False) if is_parquet(target) else None
     with atomic_file(target) as handle:
         if table is None:
             handle.write(frame.to_csv(index=False).encode("utf-8"))
@@ -325,13 +330,13 @@ class TableWriter:
         self._schema: pa.Schema | None = None
         self._parquet: pq.ParquetWriter | None = None
 
-    def __enter__(self) -> "TableWriter":
+    def __enter__(self) -> TableWriter:
         self._atomic = atomic_file(self.target)
         self._handle = self._atomic.__enter__()
         return self
 
     def write(self, frame: pd.DataFrame) -> None:
-        if self.target.suffix.lower() == ".csv":
+        if not is_parquet(self.target):
             self._handle.write(frame.to_csv(index=False, header=self.rows == 0).encode("utf-8"))
         else:
             table = pa.Table.from_pandas(frame, schema=self._schema, preserve_index=False)
@@ -367,7 +372,3 @@ def _fsync_path(path: Path) -> None:
             os.close(fd)
 
 
-def one_line(exc: BaseException) -> str:
-    """The first line of an error's message (at most 200 characters), or its type's name."""
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__

@@ -49,8 +49,17 @@ from pipeline.sampleworld.dynamics import conversion_times, p_true_from_state, r
 from pipeline.sampleworld.frames import events_frame, lead_id_strings, leads_frame, outcomes_frame, truth_frame
 from pipeline.sampleworld.profiles import creation_times, draw_profiles, hidden_state
 from pipeline.sampleworld.spec import (
-    EVENT_CHANNELS, EVENT_COLUMNS, EVENT_TYPES, HIGH_INTENT_EVENTS, LEAD_COLUMNS, NEGATIVE_EVENTS, OUTCOME_COLUMNS,
-    TRUTH_COLUMNS, World, WorldSpec, validate_spec,
+    EVENT_CHANNELS,
+    EVENT_COLUMNS,
+    EVENT_TYPES,
+    HIGH_INTENT_EVENTS,
+    LEAD_COLUMNS,
+    NEGATIVE_EVENTS,
+    OUTCOME_COLUMNS,
+    TRUTH_COLUMNS,
+    World,
+    WorldSpec,
+    validate_spec,
 )
 
 __all__ = [

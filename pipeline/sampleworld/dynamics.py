@@ -13,8 +13,19 @@ from collections.abc import Callable
 import numpy as np
 
 from pipeline.sampleworld.spec import (
-    DECAY, E_BASE, EPISODE_SIZE, EVENT_CODE, EVENT_TYPES, H_BASE, H_INT, INTENT_K, JOB_SEEKER_CAREERS_P,
-    NS_PER_DAY, NS_PER_SEC, POST_RATE, WorldSpec,
+    DECAY,
+    E_BASE,
+    EPISODE_SIZE,
+    EVENT_CODE,
+    EVENT_TYPES,
+    H_BASE,
+    H_INT,
+    INTENT_K,
+    JOB_SEEKER_CAREERS_P,
+    NS_PER_DAY,
+    NS_PER_SEC,
+    POST_RATE,
+    WorldSpec,
 )
 from pipeline.sampleworld.vocab import SOURCES
 

@@ -15,8 +15,23 @@ import pyarrow.compute as pc
 from pipeline.sampleworld.profiles import choice
 from pipeline.sampleworld.spec import CHANNEL_NAMES, CHANNEL_OF_TYPE, EVENT_TYPES, NS_PER_DAY, WorldSpec
 from pipeline.sampleworld.vocab import (
-    COUNTRIES, DESCRIPTORS, DISPOSABLE, FIRST_NAMES, FREE_MAIL, INDUSTRIES, INVALID_PHONES, JUNK_NAMES,
-    LAST_NAMES, LEGAL, MASH_LETTERS, N_OWNERS, ROLE_LOCALS, SOURCES, SYLLABLES, TYPO_FREE_MAIL, TYPO_TLD,
+    COUNTRIES,
+    DESCRIPTORS,
+    DISPOSABLE,
+    FIRST_NAMES,
+    FREE_MAIL,
+    INDUSTRIES,
+    INVALID_PHONES,
+    JUNK_NAMES,
+    LAST_NAMES,
+    LEGAL,
+    MASH_LETTERS,
+    N_OWNERS,
+    ROLE_LOCALS,
+    SOURCES,
+    SYLLABLES,
+    TYPO_FREE_MAIL,
+    TYPO_TLD,
 )
 
 

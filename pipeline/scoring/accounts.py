@@ -25,7 +25,7 @@ from pipeline.errors import InputError
 from pipeline.inputs.io import write_table
 from pipeline.scoring.steps import Batch
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
 TOP_REASONS = 3
 LEAD_FIELDS = ["lead_id", "probability", "score", "engagement_score"]
 

@@ -38,7 +38,7 @@ from pipeline.scoring.checks import ChunkChecks
 from pipeline.scoring.drift import BatchDrift, drift_metrics, warn_drift, write_drift_reports
 from pipeline.scoring.steps import Batch, BatchStep
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ class ScoredBatch:
     @classmethod
     def open(cls, plan: Plan, sources: dict[str, str], workdir: str | Path | None = None,
              steps: Sequence[BatchStep] = (), reporter: Reporter | None = None,
-             options: dict | None = None) -> "ScoredBatch":
+             options: dict | None = None) -> ScoredBatch:
         """Load the plan's model (MLflow is imported here: call it once the inputs are known good);
         STEPS run after the plan's own, OPTIONS are the steps' `Batch.options`."""
         from pipeline.tracking import load_model
@@ -126,7 +126,7 @@ class ScoredBatch:
         """The model's output columns for a feature table."""
         return self.model.predict(table, params={"model_version": self.version})
 
-    def __enter__(self) -> "ScoredBatch":
+    def __enter__(self) -> ScoredBatch:
         files = self.batch.files.__enter__()
         try:
             self._writer = files.enter_context(TableWriter(self.plan.output, self.columns))
@@ -204,7 +204,8 @@ def log_batch(cfg: Config, uri: str, model_uri: str, version: str, as_of: pd.Tim
     tracking.ensure_experiment(cfg.mlflow.batch_experiment, uri)
     with mlflow.start_run(run_name=f"predict-{as_of.date()}"):
         mlflow.set_tags({"model_uri": model_uri, "model_version": version, "as_of": str(as_of), **(tags or {})})
-        mlflow.log_metrics({"leads_scored": summary["rows"], **({"chunks": summary["chunks"]} if "chunks" in summary else {}),
+        mlflow.log_metrics({"leads_scored": summary["rows"],
+                            **({"chunks": summary["chunks"]} if "chunks" in summary else {}),
                             "mean_probability": summary["mean_probability"],
                             **{f"grade_{g}": n for g, n in summary["grades"].items()},
                             **({"alerts": summary["alerts"]} if "alerts" in summary else {})})

@@ -12,7 +12,7 @@ import pandas as pd
 from models.scorer import expected_columns, known_categories, known_event_types
 from pipeline.errors import InputError
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
 
 
 class ChunkChecks:
@@ -49,7 +49,7 @@ class ChunkChecks:
                 if len(unseen):
                     self.unseen.setdefault(col, Counter()).update(unseen.value_counts().to_dict())
 
-    def detached(self) -> "ChunkChecks":
+    def detached(self) -> ChunkChecks:
         """An empty copy (small to pickle), for counting where the chunks are built (a Spark task);
         `merge` adds its counts back. It gives no first-chunk warnings."""
         copy = object.__new__(ChunkChecks)
@@ -58,7 +58,7 @@ class ChunkChecks:
         copy.expected, copy.known, copy.event_types = self.expected, self.known, self.event_types
         return copy
 
-    def merge(self, other: "ChunkChecks") -> None:
+    def merge(self, other: ChunkChecks) -> None:
         """Add the counts of a detached copy."""
         self.unknown_types.update(other.unknown_types)
         for col, counts in other.unseen.items():
@@ -73,7 +73,8 @@ class ChunkChecks:
                         ", ..." if len(top) > 3 else "")
         if self.unseen:
             total = sum(sum(c.values()) for c in self.unseen.values())
-            parts = ["'{}' {} ({})".format(col, sum(c.values()), ", ".join(f"{str(v)[:30]!r} x{n}" for v, n in c.most_common(3)))
+            parts = ["'{}' {} ({})".format(col, sum(c.values()),
+                                           ", ".join(f"{str(v)[:30]!r} x{n}" for v, n in c.most_common(3)))
                      for col, c in self.unseen.items()]
             log.warning("%s: %d values not among the model's training categories are scored as 'other': %s%s",
                         self.sources["leads"], total, "; ".join(parts[:3]), "; ..." if len(parts) > 3 else "")

@@ -31,6 +31,8 @@ from pipeline.inputs.io import atomic_file
 
 TOP_IN_WARNING = 3
 TOP_IN_REPORT = 8
+PSI_FORMULA = ("PSI = sum over bins of (batch share - reference share) x ln(batch share / reference share); "
+               "shares below 0.0001 count as 0.0001.")
 _METRIC_NAME = re.compile(r"[^A-Za-z0-9_\-. /]")
 _PLACEHOLDER = re.compile(r"\{value[^}]*\}")  # {value}, {value:.0%}, {value:,}
 
@@ -157,7 +159,8 @@ def drift_html(result: DriftResult, scores_name: str = "") -> str:
     warn, watch = result.warn_psi, result.watch_psi
     drifted, watching = result.drifted(), result.watch()
     score_status = _status(result.score, warn, watch)
-    worst = "drifted" if drifted or score_status == "drifted" else "watch" if watching or score_status == "watch" else "stable"
+    worst = ("drifted" if drifted or score_status == "drifted"
+             else "watch" if watching or score_status == "watch" else "stable")
     verdict = {"drifted": "Shifted: this batch of leads looks noticeably different from the leads the model was checked on.",
                "watch": "Worth watching: some distributions moved a little since training.",
                "stable": "Stable: this batch looks like the leads the model was checked on."}[worst]
@@ -165,7 +168,8 @@ def drift_html(result: DriftResult, scores_name: str = "") -> str:
                 f"distribution is {LIGHT[score_status][1]} (PSI {_psi_text(result.score.psi)}).")
     facts = {"Scores file": scores_name or "-", "Leads in this batch": f"{result.rows:,}",
              "Reference (stored with the model)": result.reference_source or f"{result.reference_rows:,} rows",
-             "Score PSI": _psi_text(result.score.psi), "Features shifted (PSI > " + f"{warn:g})": f"{len(drifted)} of {len(result.features)}",
+             "Score PSI": _psi_text(result.score.psi),
+             "Features shifted (PSI > " + f"{warn:g})": f"{len(drifted)} of {len(result.features)}",
              f"Features to watch ({watch:g}-{warn:g})": str(len(watching))}
     if result.absent_features:
         facts["Features absent from the batch (counted as missing)"] = ", ".join(result.absent_features[:10])
@@ -190,9 +194,10 @@ recent data usually helps. Grey bars: reference; blue bars: this batch.</div>
 <h2>The score</h2>{_panel(result.score, warn, watch)}
 <h2>Features that moved most</h2>{panels}
 <h2>All features, by PSI</h2>
-<table><tr><th></th><th>feature</th><th>what it measures</th><th>PSI</th><th>missing: reference</th><th>missing: batch</th></tr>
+<table><tr><th></th><th>feature</th><th>what it measures</th><th>PSI</th><th>missing: reference</th>
+<th>missing: batch</th></tr>
 {rows}</table>
-<p style="color:#666;font-size:.9em">{esc(f"PSI = sum over bins of (batch share - reference share) x ln(batch share / reference share); shares below 0.0001 count as 0.0001.")}</p>
+<p style="color:#666;font-size:.9em">{esc(PSI_FORMULA)}</p>
 </body></html>"""
 
 

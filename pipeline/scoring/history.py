@@ -82,7 +82,8 @@ def read_previous(history: Path, as_of: pd.Timestamp) -> pd.DataFrame:
         "score": table.column("score").to_pandas(),
         "grade": table.column("grade").to_pandas(),
         # the texts stay in Arrow memory: no Python string per lead
-        "top_reasons": table.column("top_reasons").to_pandas(types_mapper=lambda t: pd.ArrowDtype(t) if t == pa.string() else None),
+        "top_reasons": table.column("top_reasons").to_pandas(
+            types_mapper=lambda t: pd.ArrowDtype(t) if t == pa.string() else None),
     })
     return out.set_index(pd.Index(out["lead_id"], name=None), drop=False)
 

@@ -76,13 +76,20 @@ from pipeline.errors import InputError, LeadscoreError
 from pipeline.scoring.batch import ScoredBatch, plan_batch
 from pipeline.scoring.steps import BatchStep
 from pipeline.spark.events import probe_events
-from pipeline.spark.output import (BatchObserver, score_batches, spark_workspace, split_previous, stage_previous,
-                                   with_previous, write_parts)
+from pipeline.spark.output import (
+    BatchObserver,
+    score_batches,
+    spark_workspace,
+    split_previous,
+    stage_previous,
+    with_previous,
+    write_parts,
+)
 from pipeline.spark.score import feature_frame, pinned_uri, score_frame
 from pipeline.spark.session import require_pyspark, spark_session
 from pipeline.spark.tasks import KeyedParam, TaskReports, raise_task_errors
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
 
 
 def run_predict_spark(cfg: Config, leads: str, events: str | None, output: str | Path, as_of: pd.Timestamp | None = None,

@@ -17,7 +17,7 @@ from pipeline.config import Config, DataConfig
 from pipeline.errors import InputError
 from pipeline.spark.tasks import captured
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
 
 PROBE_ROWS = 1_000
 NAT_NS = int(np.iinfo(np.int64).min)  # NaT as int64 nanoseconds
@@ -37,8 +37,9 @@ def probe_events(cfg: Config, path: str | Path) -> EventsProbe:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from pipeline.errors import first_line
     from pipeline.inputs.contracts import prepare_events
-    from pipeline.inputs.io import check_readable, one_line
+    from pipeline.inputs.io import check_readable
 
     path = Path(path)
     check_readable(path)
@@ -53,7 +54,7 @@ def probe_events(cfg: Config, path: str | Path) -> EventsProbe:
             head = next(handle.iter_batches(batch_size=PROBE_ROWS), None)
             head = head.to_pandas() if head is not None else schema.empty_table().to_pandas()
         except (pa.ArrowException, OSError, ValueError) as exc:
-            raise InputError(f"{path}: not a readable Parquet file ({one_line(exc)})") from None
+            raise InputError(f"{path}: not a readable Parquet file ({first_line(exc)})") from None
         ns_columns = {f.name for f in schema if pa.types.is_timestamp(f.type) and f.type.unit == "ns"}
     else:
         head = _csv_head(path)
@@ -66,7 +67,8 @@ def _csv_head(path: Path) -> pd.DataFrame:
     """The first rows of a CSV file, with the checks `pipeline.inputs.io.read_table` makes on the whole file."""
     import io
 
-    from pipeline.inputs.io import bad_byte, check_csv_head, one_line
+    from pipeline.errors import first_line
+    from pipeline.inputs.io import bad_byte, check_csv_head
 
     check_csv_head(path)
     with open(path, "rb") as handle:
@@ -80,7 +82,7 @@ def _csv_head(path: Path) -> pd.DataFrame:
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text ({bad_byte(path, exc)}); re-export the file as CSV UTF-8") from None
     except (pd.errors.ParserError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable CSV file ({one_line(exc)})") from None
+        raise InputError(f"{path}: not a readable CSV file ({first_line(exc)})") from None
 
 
 @contextlib.contextmanager

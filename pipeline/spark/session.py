@@ -13,7 +13,7 @@ from typing import Any
 
 from pipeline.errors import LeadscoreError
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
 
 DEFAULT_MASTER = "local[2]"
 INSTALL_HINT = "pip install 'leadscore[spark]' (or: pip install 'pyspark>=3.5'); Java 17+ must be on PATH"

@@ -15,7 +15,8 @@ import pandas as pd
 
 from pipeline.errors import InputError, LeadscoreError
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
+CONTRACTS_LOG = logging.getLogger("pipeline.inputs")  # the contracts' and cells' warnings (their loggers' parent)
 
 _ERROR_MARK = "LEADSCORE-INPUT-ERROR<<"
 _ERROR_END = ">>"
@@ -49,6 +50,7 @@ class _Capture(logging.Handler):
 def captured(sink: list[str], rows: np.ndarray | None) -> Iterator[None]:
     """Inside a Spark task: the contract's warnings go to SINK (then to the driver), its errors come back marked."""
     handler = _Capture(sink, rows)
+    log = CONTRACTS_LOG
     saved = (log.handlers[:], log.level, log.propagate)
     log.handlers[:] = [handler]
     log.setLevel(logging.WARNING)
@@ -85,7 +87,7 @@ class TaskReports:
     drift: list[Any] = field(default_factory=list)
 
     @classmethod
-    def collect(cls, notes: dict) -> "TaskReports":
+    def collect(cls, notes: dict) -> TaskReports:
         out = cls([])
         hashes = []
         for key in sorted(notes):  # buckets, then events batches in partition order

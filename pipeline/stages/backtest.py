@@ -14,14 +14,14 @@ from models.metrics import evaluate
 from pipeline import tracking
 from pipeline.config import Config
 from pipeline.console import Reporter
-from pipeline.inputs.data import Inputs, load_training_inputs
 from pipeline.errors import InputError, NotEnoughDataError
-from pipeline.inputs.examples import build_examples
 from pipeline.fitting import Fit, fit_all, refit_scorer
-from pipeline.inputs.readiness import assess, readiness_line
+from pipeline.inputs.data import Inputs, load_training_inputs
+from pipeline.inputs.examples import build_examples
 from pipeline.inputs.io import read_table
+from pipeline.inputs.readiness import assess, readiness_line
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
 
 
 def run_backtest(cfg: Config, at: pd.Timestamp, data: str | None = None, truth: str | None = None,
@@ -35,10 +35,12 @@ def run_backtest(cfg: Config, at: pd.Timestamp, data: str | None = None, truth: 
     horizon = pd.Timedelta(days=cfg.training.horizon_days)
     end = inputs.data_end()
     if end is None or at + horizon > end:
-        raise NotEnoughDataError(f"backtest at {at.date()} needs outcomes until {(at + horizon).date()}; the data ends {end}")
+        raise NotEnoughDataError(f"backtest at {at.date()} needs outcomes until {(at + horizon).date()}; "
+                                 f"the data ends {end}")
     y_rows = open_lead_snapshots(inputs.leads, inputs.outcomes, pd.DatetimeIndex([at]), cfg.training.horizon_days,
                                  cfg.training.max_lead_age_days)
-    reporter.step(f"Backtest at {at.date()}: {len(y_rows):,} open leads, {int(y_rows['label'].sum()):,} convert within the horizon")
+    converting = int(y_rows['label'].sum())
+    reporter.step(f"Backtest at {at.date()}: {len(y_rows):,} open leads, {converting:,} convert within the horizon")
     oracle = _oracle(truth, y_rows, at) if truth else None  # checked before the slow part
     examples = build_examples(cfg, inputs, at, with_test=False)
     readiness = assess(cfg, inputs, examples)
@@ -87,8 +89,10 @@ def _oracle(truth_path: str, rows: pd.DataFrame, at: pd.Timestamp) -> dict[str, 
     if at_t.empty:
         dates = pd.to_datetime(truth["as_of"]).drop_duplicates().sort_values()
         near = dates[dates <= at].max()
-        raise InputError(f"{truth_path}: no truth rows at {at.date()}; truth is weekly, e.g. {near.date() if pd.notna(near) else dates.min().date()}")
+        example = near.date() if pd.notna(near) else dates.min().date()
+        raise InputError(f"{truth_path}: no truth rows at {at.date()}; truth is weekly, e.g. {example}")
     merged = rows.merge(at_t[["lead_id", "p_true"]], on="lead_id", how="left")
     if merged["p_true"].isna().any():
-        log.warning("%s: %d open leads have no truth row; oracle scores them 0", truth_path, int(merged["p_true"].isna().sum()))
+        log.warning("%s: %d open leads have no truth row; oracle scores them 0", truth_path,
+                    int(merged["p_true"].isna().sum()))
     return evaluate(merged["label"].to_numpy(), merged["p_true"].fillna(0).to_numpy())

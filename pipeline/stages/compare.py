@@ -30,6 +30,7 @@ def run_compare(cfg: Config, last: int = 5, workdir: str | Path | None = None) -
             rows.append({
                 "session": parent.info.run_name, "model": child.info.run_name,
                 **{m: round(metrics[prefix + m], 4) for m in METRIC_NAMES if prefix + m in metrics},
-                "registered": parent.data.tags.get("registered_version", "") if child.data.tags.get("model_name") == parent.data.tags.get("best_model") else "",
+                "registered": (parent.data.tags.get("registered_version", "")
+                               if child.data.tags.get("model_name") == parent.data.tags.get("best_model") else ""),
             })
     return rows

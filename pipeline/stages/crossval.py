@@ -10,8 +10,8 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from models.calibration import Calibrator
 from models.metrics import evaluate
 from pipeline.config import Config
-from pipeline.inputs.examples import Examples
 from pipeline.fitting import make_models
+from pipeline.inputs.examples import Examples
 
 
 def cross_validate(cfg: Config, examples: Examples, k: int, model_template: object) -> dict[str, float]:

@@ -16,7 +16,7 @@ from pipeline.stages.predict import run_predict
 from pipeline.stages.promote import gate
 from pipeline.stages.train import TrainResult, run_train
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
 
 
 def run_demo(cfg: Config, workdir: str | Path, n_leads: int, seed: int, reporter: Reporter) -> dict:
@@ -63,4 +63,5 @@ def hottest_table(scores: pd.DataFrame, n: int = 10) -> list[dict[str, object]]:
 
 
 def model_rows(result: TrainResult) -> list[dict[str, object]]:
-    return [{"model": n, **{k: round(v, 4) for k, v in m.metrics.items() if k.startswith("test_")}} for n, m in result.models.items()]
+    return [{"model": n, **{k: round(v, 4) for k, v in m.metrics.items() if k.startswith("test_")}}
+            for n, m in result.models.items()]

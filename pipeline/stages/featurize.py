@@ -14,7 +14,7 @@ from pipeline.inputs.data import load_scoring_inputs
 from pipeline.inputs.io import check_output, write_table
 from pipeline.model_uri import check_model_uri
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
 
 
 def run_features(cfg: Config, leads: str, events: str | None, as_of: pd.Timestamp, output: str | Path,

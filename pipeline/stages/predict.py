@@ -22,7 +22,7 @@ from pipeline.inputs.chunks import chunked_inputs
 from pipeline.scoring.batch import ScoredBatch, plan_batch
 from pipeline.scoring.steps import BatchStep
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
 
 
 def run_predict(cfg: Config, leads: str, events: str | None, output: str | Path, as_of: pd.Timestamp | None = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from mlflow.tracking import MlflowClient
@@ -13,11 +13,11 @@ from mlflow.tracking import MlflowClient
 from models.metrics import evaluate
 from pipeline import tracking
 from pipeline.config import Config, PromotionConfig
+from pipeline.errors import LeadscoreError, first_line
 from pipeline.inputs.data import Inputs
-from pipeline.errors import LeadscoreError
 from pipeline.inputs.examples import Examples
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -45,7 +45,8 @@ def decide(challenger: dict[str, float], champion: dict[str, float] | None, poli
         failures.append(f"test_ece {challenger['test_ece']:.4f} > allowed {policy.max_test_ece}")
     if champion_version is not None and not failures:
         if why_champion_failed:
-            reasons.append(f"champion v{champion_version} could not score the new test period ({why_champion_failed}); it loses")
+            reasons.append(f"champion v{champion_version} could not score the new test period ({why_champion_failed}); "
+                           "it loses")
         else:
             key = policy.metric.removeprefix("test_")
             ours, theirs = challenger[policy.metric], champion[key]
@@ -126,7 +127,7 @@ def move_champion(cfg: Config, version: str, by: str, reason: str) -> dict[str, 
     previous = tracking.alias_version(name, tracking.CHAMPION)
     history = _history(cfg)
     history.append({"version": str(version), "previous": previous, "by": by, "reason": reason[:200],
-                    "at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+                    "at": datetime.now(UTC).isoformat(timespec="seconds")})
     tracking.set_alias(name, tracking.CHAMPION, str(version))
     client.set_registered_model_tag(name, "champion_history", json.dumps(history[-50:]))
     client.set_model_version_tag(name, str(version), "champion.since", history[-1]["at"])
@@ -147,7 +148,7 @@ def manual_promote(cfg: Config, version: str, reason: str) -> dict[str, Any]:
     try:
         MlflowClient().get_model_version(name, str(version))
     except Exception as exc:  # noqa: BLE001
-        cause = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+        cause = first_line(exc, 120)
         raise LeadscoreError(f"models:/{name}/{version}: no such registered version ({cause})") from None
     out = move_champion(cfg, version, "manual", reason)
     MlflowClient().set_model_version_tag(name, str(version), "gate.decision", "promoted (manual)")

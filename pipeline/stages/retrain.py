@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,12 +16,11 @@ from mlflow.tracking import MlflowClient
 from pipeline import tracking
 from pipeline.config import Config
 from pipeline.console import Reporter
-from pipeline.inputs.data import load_training_inputs
 from pipeline.errors import LeadscoreError
-from pipeline.stages.promote import gate
 from pipeline.fingerprints import code_fingerprint, data_fingerprint
+from pipeline.inputs.data import load_training_inputs
+from pipeline.stages.promote import gate
 from pipeline.stages.train import run_train
-
 
 
 class LockedError(LeadscoreError):
@@ -54,8 +52,6 @@ def retrain_lock(folder: Path) -> Iterator[None]:
         handle.close()
 
 
-
-
 def last_fingerprint(cfg: Config) -> tuple[str | None, str | None]:
     """(fingerprint, run id) of the latest finished retrain session, if any."""
     exp = MlflowClient().get_experiment_by_name(cfg.mlflow.experiment)
@@ -79,8 +75,8 @@ def run_retrain(cfg: Config, data: str | None = None, force: bool = False, repor
             f"{data_fingerprint(inputs)}:{cfg.fingerprint()}:{code_fingerprint()}".encode()).hexdigest()[:16]
         previous, previous_run = last_fingerprint(cfg)
         if previous == fingerprint and not force:
-            return {"decision": "skipped", "reasons": [f"data, config and code unchanged since run {previous_run}; use --force to retrain"],
-                    "fingerprint": fingerprint}
+            why = f"data, config and code unchanged since run {previous_run}; use --force to retrain"
+            return {"decision": "skipped", "reasons": [why], "fingerprint": fingerprint}
         result = run_train(cfg, data, None, None, reporter, workdir, inputs=inputs)
         decision = gate(cfg, result.version, result.models[result.best].metrics, result.examples, result.inputs)
         client = MlflowClient()
@@ -99,5 +95,3 @@ def summary_line(summary: dict[str, Any]) -> str:
     return f"{head}: challenger v{summary['challenger_version']}; " + "; ".join(summary["reasons"])
 
 
-def to_json(summary: dict[str, Any]) -> str:
-    return json.dumps(summary, default=str)

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from models.points import suggest_rules, rules_to_yaml_dict
+from models.points import rules_to_yaml_dict, suggest_rules
 from pipeline.config import Config
 from pipeline.inputs.data import load_training_inputs
 from pipeline.inputs.examples import build_examples

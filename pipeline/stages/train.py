@@ -20,9 +20,10 @@ from mlflow.models import infer_signature
 
 import features
 import models
+from features.metadata import PERSONAL_ROLES
 from models.grades import grade_table
-from models.points import PointsModel, rules_to_yaml_dict
 from models.plots import calibration_figure, gains_figure, pr_figure, roc_figure, score_histogram, shap_summary_figure
+from models.points import PointsModel, rules_to_yaml_dict
 from models.pyfunc import LeadScorerModel
 from models.report import figure_png, session_report
 from models.scorer import LeadScorer
@@ -30,18 +31,27 @@ from models.segments import SegmentedScorer, SegmentRoute, SegmentRule, assign
 from pipeline import tracking
 from pipeline.config import Config
 from pipeline.console import Reporter
-from pipeline.inputs.data import Inputs, load_training_inputs
-from pipeline.scoring.drift import fit_reference
-from pipeline.stages.crossval import log_cross_validation
-from pipeline.inputs.examples import Examples, build_examples
-from pipeline.insights import training_insights
 from pipeline.fingerprints import code_fingerprint, data_fingerprint, file_digest
 from pipeline.fitting import Fit, examples_for, fit_all, refit_scorer
+from pipeline.inputs.data import Inputs, load_training_inputs
+from pipeline.inputs.examples import Examples, build_examples
 from pipeline.inputs.readiness import assess, readiness_line
-from pipeline.segments import (ROUTED, check_no_overlap, comparison, fallback_reason, lead_counts, only_model, segment_masks,
-                               segment_rules, subset)
+from pipeline.insights import training_insights
+from pipeline.scoring.drift import fit_reference
+from pipeline.segments import (
+    ROUTED,
+    check_no_overlap,
+    comparison,
+    fallback_reason,
+    lead_counts,
+    only_model,
+    segment_masks,
+    segment_rules,
+    subset,
+)
+from pipeline.stages.crossval import log_cross_validation
 
-log = logging.getLogger("leadscore")
+log = logging.getLogger(__name__)
 LOWER_IS_BETTER = ("log_loss", "brier", "ece")
 
 
@@ -79,7 +89,8 @@ class TrainResult:
 
 
 def run_train(cfg: Config, data: str | None = None, until: pd.Timestamp | None = None, cv: int | None = None,
-              reporter: Reporter | None = None, workdir: str | Path | None = None, inputs: Inputs | None = None) -> TrainResult:
+              reporter: Reporter | None = None, workdir: str | Path | None = None,
+              inputs: Inputs | None = None) -> TrainResult:
     reporter = reporter or Reporter(quiet=True)
     uri = tracking.setup(cfg, workdir)
     reporter.step("Loading and checking the data")
@@ -135,7 +146,8 @@ def log_fit(fit: Fit) -> FittedModel:
     if isinstance(scorer.model, PointsModel):
         mlflow.log_text(yaml.safe_dump(rules_to_yaml_dict(scorer.model.rules), sort_keys=False), "points/rules.yaml")
     model_uri = log_scorer(scorer, fit.examples, name)
-    log.info("  %s: test ROC AUC %.3f, PR AUC %.3f, ECE %.3f", name, metrics["test_roc_auc"], metrics["test_pr_auc"], metrics["test_ece"])
+    log.info("  %s: test ROC AUC %.3f, PR AUC %.3f, ECE %.3f", name, metrics["test_roc_auc"], metrics["test_pr_auc"],
+             metrics["test_ece"])
     return FittedModel(name, scorer, metrics, fit.run_id, model_uri, report)
 
 
@@ -158,7 +170,8 @@ def _log_plots(name: str, scorer: LeadScorer, d: dict[str, Any]) -> dict[str, An
             charts[path.split("/")[-1].removesuffix(".png").replace("_", " ")] = figure_png(fig)
         plt.close(fig)
     impact = pd.DataFrame({"feature": scorer.feature_names, "mean_abs_impact": np.abs(contrib).mean(axis=0)})
-    impact["what it measures"] = [scorer.info[f].label.split("{")[0].rstrip(" :(") if f in scorer.info else f for f in impact["feature"]]
+    impact["what it measures"] = [scorer.info[f].label.split("{")[0].rstrip(" :(") if f in scorer.info else f
+                                  for f in impact["feature"]]
     drivers = impact.sort_values("mean_abs_impact", ascending=False).head(12)
     return {"drivers": drivers, "charts": charts}
 
@@ -183,8 +196,8 @@ def _log_grade_tables(scorer: LeadScorer, d: dict[str, Any]) -> pd.DataFrame:
 def build_report(examples: Examples, fitted: dict[str, FittedModel], best: str,
                  insights: pd.DataFrame | None = None, segments: list[dict[str, Any]] | None = None) -> str:
     counts = examples.counts()
-    facts = {f"{part} examples": f"{c['rows']:,} ({c['conversions']:,} converted, {c['conversions'] / max(c['rows'], 1):.1%})"
-             for part, c in counts.items()}
+    facts = {f"{part} examples": f"{c['rows']:,} ({c['conversions']:,} converted, "
+                                 f"{c['conversions'] / max(c['rows'], 1):.1%})" for part, c in counts.items()}
     facts |= {k.replace("_", " "): v for k, v in examples.split.items()}
     if examples.readiness:
         r = examples.readiness
@@ -195,8 +208,8 @@ def build_report(examples: Examples, fitted: dict[str, FittedModel], best: str,
             for n, m in fitted.items()]
     chosen = fitted[best].report
     return session_report(f"leadscore training session ({_session_name(examples)})", facts, pd.DataFrame(rows), best,
-                          chosen.get("grades", pd.DataFrame()), chosen.get("drivers", pd.DataFrame()), chosen.get("charts", {}),
-                          insights, segments=pd.DataFrame(segments) if segments else None)
+                          chosen.get("grades", pd.DataFrame()), chosen.get("drivers", pd.DataFrame()),
+                          chosen.get("charts", {}), insights, segments=pd.DataFrame(segments) if segments else None)
 
 
 def log_scorer(scorer: LeadScorer, examples: Examples, name: str, artifact: str = "model") -> str:
@@ -375,8 +388,6 @@ def _sample_schema(frame: pd.DataFrame) -> Any:
 
 
 def _personal(frame: pd.DataFrame) -> list[str]:
-    return [c for c in ("email", "first_name", "last_name", "phone", "company") if c in frame.columns]
+    return [c for c in PERSONAL_ROLES if c in frame.columns]
 
 
-def summary_json(result: TrainResult) -> str:
-    return json.dumps(result.summary(), default=str)

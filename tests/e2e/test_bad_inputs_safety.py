@@ -199,7 +199,8 @@ def test_predict_after_the_kills_replaces_the_output_atomically(registry: Traine
     assert result.code == 0, result.stderr
     assert len(pd.read_parquet(target)) > 0
     # the scores, and the drift reports beside them; no temp file
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["scores.accounts.parquet", "scores.drift.html", "scores.drift.json", "scores.parquet"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scores.accounts.parquet", "scores.drift.html",
+                                                          "scores.drift.json", "scores.parquet"]
     assert oct(target.stat().st_mode & 0o777) == oct(0o666 & ~_umask()), "scores must be readable like any new file"
 
 

@@ -21,7 +21,8 @@ def runs(trained: Trained, tmp_path_factory) -> dict:
     out = {}
     for day in DATES:
         result = run_cli("predict", "--leads", str(trained.data / "leads.parquet"), "--events",
-                         str(trained.data / "events.parquet"), "--as-of", day, "--output", str(folder / f"scores_{day}.parquet"),
+                         str(trained.data / "events.parquet"), "--as-of", day,
+                         "--output", str(folder / f"scores_{day}.parquet"),
                          "--history", str(folder / "history"), "--format", "crm", "--json", "--quiet",
                          cwd=trained.workdir, env=trained.env)
         assert result.code == 0, result.stderr

@@ -3,7 +3,6 @@ no output written."""
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
 from tests.conftest import REPO, run_cli
 
@@ -29,7 +28,8 @@ def test_missing_config_file(tmp_path):
 
 
 def test_missing_data_folder(tmp_path):
-    result = run_cli("train", "--data", str(tmp_path / "nowhere"), "--config", str(REPO / "configs/default.yaml"), cwd=tmp_path)
+    result = run_cli("train", "--data", str(tmp_path / "nowhere"), "--config", str(REPO / "configs/default.yaml"),
+                     cwd=tmp_path)
     assert_clean_failure(result, "nowhere")
 
 
@@ -56,7 +56,8 @@ def test_predict_without_champion_and_output_untouched(tmp_path, world):
 
 
 def test_predict_into_missing_folder(tmp_path, world):
-    result = run_cli("predict", "--leads", str(world / "leads.parquet"), "--output", str(tmp_path / "no" / "s.parquet"), cwd=tmp_path)
+    result = run_cli("predict", "--leads", str(world / "leads.parquet"), "--output", str(tmp_path / "no" / "s.parquet"),
+                     cwd=tmp_path)
     assert_clean_failure(result, "does not exist")
 
 

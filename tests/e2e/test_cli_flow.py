@@ -97,7 +97,8 @@ def test_predict_outputs_spec_columns_and_ranges(scores: pd.DataFrame, trained: 
     assert (scores["model_version"] == trained.summary["version"]).all()
     # higher score never means lower probability
     ordered = scores.sort_values("score")
-    assert ordered["probability"].is_monotonic_increasing or ordered.groupby("score")["probability"].min().is_monotonic_increasing
+    by_score = ordered.groupby("score")["probability"].min()
+    assert ordered["probability"].is_monotonic_increasing or by_score.is_monotonic_increasing
 
 
 def test_predict_reasons_are_readable_and_add_up(scores: pd.DataFrame):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
-from tests.conftest import REPO, Trained, run_cli, run_cli_many
+from tests.conftest import REPO, Trained, run_cli_many
 from tests.e2e.test_cli_errors import assert_clean_failure
 
 CONFIG = str(REPO / "configs/default.yaml")

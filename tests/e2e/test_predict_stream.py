@@ -151,5 +151,6 @@ def test_previous_file_without_scores_is_a_clear_error(trained: Trained, tmp_pat
     result, out = predict(trained, tmp_path, "scores.parquet", "--previous", str(bad))
     assert result.code == 2
     assert result.stderr.strip().splitlines() == [
-        f"leadscore: error: {bad}: missing required column 'score' (--previous must be a scores file written by leadscore predict)"]
+        f"leadscore: error: {bad}: missing required column 'score' "
+        f"(--previous must be a scores file written by leadscore predict)"]
     assert not out.exists() and not (tmp_path / "scores.alerts.parquet").exists()

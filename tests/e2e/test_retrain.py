@@ -11,6 +11,7 @@ from mlflow.tracking import MlflowClient
 
 from tests.conftest import CLI, run_cli, write_config
 
+
 def cut_world(world, folder, until):
     """The sample world as it was known at `until` (an earlier nightly run)."""
     folder.mkdir()
@@ -60,7 +61,8 @@ def test_first_model_becomes_champion_and_second_night_is_judged_on_the_latest_p
 
 
 def test_unchanged_data_config_and_code_skip_and_force_retrains(registry, world):
-    again = run_cli("retrain", "--config", str(registry["config"]), "--data", str(world), "--json", cwd=registry["root"], env=registry["env"])
+    again = run_cli("retrain", "--config", str(registry["config"]), "--data", str(world), "--json", cwd=registry["root"],
+                    env=registry["env"])
     assert again.code == 0, again.stderr
     assert again.json()["decision"] == "skipped"
 
@@ -72,7 +74,8 @@ def test_crippled_config_is_registered_but_not_promoted(registry, world):
     blind = ["status", "owner", "job_title", "industry", "employees", "annual_revenue", "country", "lead_source",
              "budget", "authority", "need", "timeline", "company_domain"]
     crippled = write_config(folder, {"features": {"use_events": False}, "data": {"exclude_columns": blind}})
-    result = run_cli("retrain", "--config", str(crippled), "--data", str(world), "--json", cwd=registry["root"], env=registry["env"])
+    result = run_cli("retrain", "--config", str(crippled), "--data", str(world), "--json", cwd=registry["root"],
+                     env=registry["env"])
     assert result.code == 0, result.stderr
     summary = result.json()
     assert summary["decision"] == "kept", summary["reasons"]
@@ -82,12 +85,14 @@ def test_crippled_config_is_registered_but_not_promoted(registry, world):
 
 def test_concurrent_retrain_is_refused_at_once(registry, world):
     env = {**__import__("os").environ, **registry["env"]}
-    slow = subprocess.Popen([*CLI, "retrain", "--force", "--quiet", "--config", str(registry["config"]), "--data", str(world)],
+    slow = subprocess.Popen([*CLI, "retrain", "--force", "--quiet", "--config", str(registry["config"]),
+                             "--data", str(world)],
                             cwd=registry["root"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(6)  # the first run has taken the lock (imports take ~3 s)
         start = time.monotonic()
-        second = run_cli("retrain", "--force", "--config", str(registry["config"]), "--data", str(world), cwd=registry["root"], env=registry["env"])
+        second = run_cli("retrain", "--force", "--config", str(registry["config"]), "--data", str(world),
+                         cwd=registry["root"], env=registry["env"])
         assert second.code == 3, second.stderr
         assert "another retrain is running" in second.stderr
         assert time.monotonic() - start < 30
@@ -99,14 +104,17 @@ def test_concurrent_retrain_is_refused_at_once(registry, world):
 
 def test_manual_promote_and_rollback(registry):
     before = champion(registry)
-    other = registry["first"]["challenger_version"] if before != registry["first"]["challenger_version"] else registry["second"]["challenger_version"]
-    moved = run_cli("promote", "--version", other, "--config", str(registry["config"]), "--json", cwd=registry["root"], env=registry["env"])
+    first, second = registry["first"]["challenger_version"], registry["second"]["challenger_version"]
+    other = first if before != first else second
+    moved = run_cli("promote", "--version", other, "--config", str(registry["config"]), "--json", cwd=registry["root"],
+                    env=registry["env"])
     assert moved.code == 0, moved.stderr
     assert champion(registry) == other
     back = run_cli("rollback", "--config", str(registry["config"]), "--json", cwd=registry["root"], env=registry["env"])
     assert back.code == 0, back.stderr
     assert champion(registry) == before
-    missing = run_cli("promote", "--version", "999", "--config", str(registry["config"]), cwd=registry["root"], env=registry["env"])
+    missing = run_cli("promote", "--version", "999", "--config", str(registry["config"]), cwd=registry["root"],
+                      env=registry["env"])
     assert missing.code == 2 and "no such registered version" in missing.stderr
 
 
@@ -121,8 +129,8 @@ def test_same_data_config_and_seed_give_identical_metrics_and_predictions(tmp_pa
         assert trained.code == 0, trained.stderr
         scores = folder / "s.parquet"
         predicted = run_cli("predict", "--leads", str(world / "leads.parquet"), "--events", str(world / "events.parquet"),
-                            "--as-of", "2026-06-01", "--output", str(scores), "--model-uri", "models:/lead-scorer@challenger",
-                            "--config", str(config), cwd=folder, env=env)
+                            "--as-of", "2026-06-01", "--output", str(scores),
+                            "--model-uri", "models:/lead-scorer@challenger", "--config", str(config), cwd=folder, env=env)
         assert predicted.code == 0, predicted.stderr
         outs.append((trained.json()["models"], pd.read_parquet(scores).drop(columns=["scored_at"])))
     assert outs[0][0] == outs[1][0]

@@ -21,8 +21,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from pipeline.config import load_config
-from pipeline.inputs.data import load_scoring_inputs
 from pipeline.inputs.as_of import as_of_cut
+from pipeline.inputs.data import load_scoring_inputs
 from tests.conftest import REPO, run_cli
 
 AS_OF = "2026-05-01"
@@ -138,7 +138,8 @@ def assert_same_scores(served: pd.DataFrame, batch: pd.DataFrame) -> None:
         else:
             same = [(pd.isna(w) and pd.isna(g)) if (_missing(w) or _missing(g)) else str(w) == str(g)
                     for w, g in zip(want.tolist(), got.tolist())]
-            assert all(same), (col, want[[not s for s in same]].head(3).tolist(), got[[not s for s in same]].head(3).tolist())
+            differ = [not s for s in same]
+            assert all(same), (col, want[differ].head(3).tolist(), got[differ].head(3).tolist())
 
 
 def _missing(value: object) -> bool:

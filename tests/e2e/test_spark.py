@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from mlflow.tracking import MlflowClient
 
 from models.alerts import ALERT_COLUMNS
@@ -175,7 +174,8 @@ def test_spark_engine_scores_like_pandas(trained, tmp_path: Path) -> None:
     logged = batch_runs(trained.uri, since_ms)
     metrics = {name: run.data.metrics for name, run in logged.items()}
     assert metrics["spark"].keys() == metrics["pandas"].keys() - {"chunks"}
-    assert any(k.startswith("psi.") for k in metrics["spark"]) and {"psi_score", "psi_max", "features_drifted"} <= metrics["spark"].keys()
+    assert any(k.startswith("psi.") for k in metrics["spark"]) and {"psi_score", "psi_max",
+                                                                    "features_drifted"} <= metrics["spark"].keys()
     for key, value in metrics["pandas"].items():
         if key != "chunks":
             assert abs(metrics["spark"][key] - value) <= NUMERIC_TOLERANCE, key
@@ -225,7 +225,8 @@ def test_spark_engine_previous_file_errors_are_the_pandas_ones(trained, tmp_path
             folder = tmp_path / f"{engine}-{name}"
             folder.mkdir()
             calls[f"{engine}-{name}"] = {
-                "args": ["predict", "--leads", str(trained.data / "leads.parquet"), "--events", str(trained.data / "events.parquet"),
+                "args": ["predict", "--leads", str(trained.data / "leads.parquet"), "--events",
+                         str(trained.data / "events.parquet"),
                          "--as-of", AS_OF, "--output", str(folder / "scores.parquet"), "--previous", str(path),
                          "--config", str(config), "--engine", engine, "--quiet"],
                 "cwd": trained.workdir, "env": trained.env}
@@ -234,7 +235,8 @@ def test_spark_engine_previous_file_errors_are_the_pandas_ones(trained, tmp_path
         assert result.code == 2, (key, result.stderr)
         assert sorted(p.name for p in (tmp_path / key).iterdir()) == [], key
     assert runs["spark-no_score"].stderr.strip().splitlines() == [
-        f"leadscore: error: {no_score}: missing required column 'score' (--previous must be a scores file written by leadscore predict)"]
+        f"leadscore: error: {no_score}: missing required column 'score' "
+        "(--previous must be a scores file written by leadscore predict)"]
     assert runs["spark-bad_cell"].stderr.strip().splitlines() == runs["pandas-bad_cell"].stderr.strip().splitlines() == [
         f"leadscore: error: {bad_cell}: column 'score' has 1 values that are not numbers, rows 1501"]
 
@@ -279,7 +281,8 @@ def test_executor_messages_name_file_rows_and_merge_per_kind(caplog: pytest.LogC
 
     text = "f.csv: column 'timestamp' has 2 values that are not ISO dates, rows 1, 3 ('x', 'y'); use YYYY-MM-DD"
     assert file_rows(text, np.array([40, 41, 42])) == text.replace("rows 1, 3", "rows 41, 43")
-    assert file_rows(text, None) == "f.csv: column 'timestamp' has 2 values that are not ISO dates (e.g. 'x', 'y'); use YYYY-MM-DD"
+    assert file_rows(text,
+                     None) == "f.csv: column 'timestamp' has 2 values that are not ISO dates (e.g. 'x', 'y'); use YYYY-MM-DD"
     assert file_rows("f: column 'lead_id' has 5 empty values, rows 1, 2, 3 and 2 more", np.arange(10, 15)) \
         == "f: column 'lead_id' has 5 empty values, rows 11, 12, 13 and 2 more"
 
@@ -287,8 +290,10 @@ def test_executor_messages_name_file_rows_and_merge_per_kind(caplog: pytest.LogC
         return {"warnings": warnings, "late": late, "unknown": len(strays),
                 "unknown_leads": np.unique(stable_hash(pd.Series(strays))) if strays else None}
 
-    first = batch(["e.parquet: 2 events without an event type count as 'unknown' ('event_type' 2, rows 7, 9)"], 4, ["x", "y"])
-    notes = {("events", 1, 0): batch(["e.parquet: 1 events without an event type count as 'unknown' ('event_type' 1, rows 90)"],
+    first = batch(["e.parquet: 2 events without an event type count as 'unknown' ('event_type' 2, rows 7, 9)"], 4, ["x",
+                                                                                                                    "y"])
+    notes = {("events", 1,
+              0): batch(["e.parquet: 1 events without an event type count as 'unknown' ('event_type' 1, rows 90)"],
                                      1, ["x", "z", "z"]),
              ("events", 0, 0): first}
     notes.update({("events", 0, 0): first})  # the same batch again: a retried task
@@ -313,9 +318,9 @@ def test_bucket_counts_add_up_to_the_pandas_paths(trained, caplog: pytest.LogCap
     import mlflow.pyfunc
 
     from pipeline.config import load_config
-    from pipeline.scoring.drift import BatchDrift
     from pipeline.scoring.alerts import alert_thresholds
     from pipeline.scoring.checks import ChunkChecks
+    from pipeline.scoring.drift import BatchDrift
     from pipeline.spark.output import BatchObserver
     from pipeline.spark.score import _report_bucket, lead_buckets
     from pipeline.spark.tasks import TaskReports
@@ -380,7 +385,8 @@ def test_bucket_counts_add_up_to_the_pandas_paths(trained, caplog: pytest.LogCap
         lines.append([r.getMessage() for r in caplog.records])
     assert lines[0] == lines[1] and len(lines[0]) == 2, lines
 
-    observer = BatchObserver(BatchDrift(model, warn_psi), alert_thresholds(scorer, load_config(REPO / "configs/default.yaml")))
+    observer = BatchObserver(BatchDrift(model, warn_psi), alert_thresholds(scorer,
+                                                                           load_config(REPO / "configs/default.yaml")))
     observer.add_feature_counts(reports.drift, len(leads))
     for rows in np.array_split(np.arange(len(scores)), 3):  # the driver's batches need not be the buckets
         observer(scores.iloc[rows].reset_index(drop=True))

@@ -10,10 +10,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
-from models.explain import LOWERS
 from mlflow.tracking import MlflowClient
 
+from features.wording import LOWERS
 from tests.conftest import Trained, run_cli
 from tests.reason_checks import problems, scan
 
@@ -25,7 +24,8 @@ def scored(trained: Trained, tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("trust") / "scores.parquet"
     client = MlflowClient(trained.uri, registry_uri=trained.uri)
     runs = client.search_runs([client.get_experiment_by_name("lead-scoring").experiment_id], "tags.model_name = 'lightgbm'")
-    result = run_cli("predict", "--model-uri", f"runs:/{runs[0].info.run_id}/model", "--leads", str(trained.data / "leads.parquet"), "--events",
+    result = run_cli("predict", "--model-uri", f"runs:/{runs[0].info.run_id}/model",
+                     "--leads", str(trained.data / "leads.parquet"), "--events",
                      str(trained.data / "events.parquet"), "--outcomes", str(trained.data / "outcomes.parquet"),
                      "--as-of", str(AS_OF.date()), "--output", str(out), "--json", cwd=trained.workdir, env=trained.env)
     assert result.code == 0, result.stderr

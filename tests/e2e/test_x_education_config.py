@@ -99,7 +99,8 @@ def test_the_shipped_config_trains_and_scores_a_frame_with_the_export_columns(ex
 
     scored = tmp_path / "scores.csv"
     predicted = run_cli("predict", "--config", str(config), "--leads", str(export), "--output", str(scored),
-                        "--model-uri", f"models:/lead-scorer-x-education/{summary['version']}", "--json", cwd=tmp_path, env=env)
+                        "--model-uri", f"models:/lead-scorer-x-education/{summary['version']}", "--json",
+                        cwd=tmp_path, env=env)
     assert predicted.code == 0, predicted.stderr
     scores = pd.read_csv(scored, dtype={"lead_id": str})
     source = pd.read_csv(export)

@@ -64,7 +64,8 @@ def test_repeated_leads_get_identical_static_features() -> None:
     leads, events = _tiny()
     b = LeadFeatureBuilder(exclude=["status"], engagement={"event_types": ["page_view"]}).fit(leads, events)
     rows = leads.iloc[[0, 1, 0]].reset_index(drop=True)
-    out = b.transform(rows, events, pd.Series([pd.Timestamp("2025-01-21"), pd.Timestamp("2025-01-21"), pd.Timestamp("2025-02-01")]))
+    as_of = pd.Series([pd.Timestamp("2025-01-21"), pd.Timestamp("2025-01-21"), pd.Timestamp("2025-02-01")])
+    out = b.transform(rows, events, as_of)
     static = list(b.profile_.feature_names_out_) + QUALITY_FLAGS
     pd.testing.assert_frame_equal(out.loc[[0], static].reset_index(drop=True), out.loc[[2], static].reset_index(drop=True))
     assert out["n_events_all"].tolist() == [1.0, 1.0, 2.0]

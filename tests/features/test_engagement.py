@@ -5,7 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.engagement import EngagementFeatures, event_phrase, to_days
+from features.engagement import EngagementFeatures
+from features.event_log import to_days
+from features.wording import event_phrase
 
 T = pd.Timestamp("2025-03-01 00:00:00")
 T2 = T + pd.Timedelta(days=30)
@@ -252,7 +254,8 @@ def test_point_in_time_future_events_change_nothing(seed: int) -> None:
     base = _random_log(rng, leads, 600, start, start + pd.Timedelta(days=200))
     # rows: several as_of values per call, some leads twice, some as_of exactly on an event time
     row_leads = rng.choice(leads, 40)
-    as_of = start + pd.to_timedelta(rng.integers(20, 200, 40), unit="D") + pd.to_timedelta(rng.integers(0, 86_400, 40), unit="s")
+    as_of = (start + pd.to_timedelta(rng.integers(20, 200, 40), unit="D")
+             + pd.to_timedelta(rng.integers(0, 86_400, 40), unit="s"))
     as_of = pd.Series(as_of).astype("datetime64[ns]")
     as_of.iloc[:5] = base["timestamp"].iloc[:5].to_numpy()
     row_leads[:5] = base["lead_id"].iloc[:5].to_numpy()
@@ -267,7 +270,8 @@ def test_point_in_time_future_events_change_nothing(seed: int) -> None:
     for lead, t in latest.items():
         k = int(rng.integers(1, 8))
         ts = [t] + [t + pd.Timedelta(seconds=int(s)) for s in rng.integers(0, 60 * 86_400, k)]
-        extra.append(pd.DataFrame({"lead_id": lead, "timestamp": ts, "event_type": rng.choice(ALL_TYPES + ["brand_new"], len(ts))}))
+        types = rng.choice(ALL_TYPES + ["brand_new"], len(ts))
+        extra.append(pd.DataFrame({"lead_id": lead, "timestamp": ts, "event_type": types}))
     # any events of other leads, at any time, including types never seen in fit
     others = _random_log(rng, ["NEW1", "NEW2", "NEW3"], 200, start - pd.Timedelta(days=30), start + pd.Timedelta(days=300))
     others.loc[others.index[:20], "event_type"] = "brand_new"
@@ -318,8 +322,8 @@ def test_burst_and_daily_statistics_match_brute_force(seed: int) -> None:
     base = _random_log(rng, leads, 300, start, start + pd.Timedelta(days=90))
     # bursts: many events within seconds or minutes, some straddling an hour or a day boundary
     bursts = []
-    for i, at in enumerate([start + pd.Timedelta(days=3, hours=10, minutes=58), start + pd.Timedelta(days=20, hours=23, minutes=59),
-                            start + pd.Timedelta(days=40)]):
+    for i, at in enumerate([start + pd.Timedelta(days=3, hours=10, minutes=58),
+                            start + pd.Timedelta(days=20, hours=23, minutes=59), start + pd.Timedelta(days=40)]):
         n = int(rng.integers(5, 30))
         gaps = pd.to_timedelta(np.cumsum(rng.uniform(0.5, 20.0, n)), unit="s")
         bursts.append(pd.DataFrame({"lead_id": leads[i], "timestamp": (at + gaps).astype("datetime64[ns]"),
@@ -327,7 +331,8 @@ def test_burst_and_daily_statistics_match_brute_force(seed: int) -> None:
     events = pd.concat([base, *bursts], ignore_index=True).sample(frac=1.0, random_state=seed).reset_index(drop=True)
     eng = EngagementFeatures(min_type_count=5).fit(events)
     rows = pd.DataFrame({"lead_id": np.repeat(leads, 4),
-                         "as_of": np.tile([start + pd.Timedelta(days=d, hours=h) for d, h in ((4, 0), (21, 0), (40, 0.01), (95, 7))], 12)})
+                         "as_of": np.tile([start + pd.Timedelta(days=d, hours=h)
+                                           for d, h in ((4, 0), (21, 0), (40, 0.01), (95, 7))], 12)})
     rows["as_of"] = rows["as_of"].astype("datetime64[ns]")
     out = eng.transform(events, rows["lead_id"], rows["as_of"])
     for i, row in rows.iterrows():
@@ -342,25 +347,26 @@ def test_bot_burst_at_signup_is_visible_in_first_hour_only() -> None:
     events = pd.DataFrame({"lead_id": ["B"] * 31, "timestamp": [*burst, T - pd.Timedelta(days=3)],
                            "event_type": ["page_view"] * 31})
     out = EngagementFeatures(event_types=["page_view"]).fit(events).transform(events, pd.Series(["B"]), T).iloc[0]
-    assert (out["events_first_hour"], out["events_first_day"], out["max_events_one_hour"], out["n_events_all"]) == (30, 30, 30, 31)
+    got = (out["events_first_hour"], out["events_first_day"], out["max_events_one_hour"], out["n_events_all"])
+    assert got == (30, 30, 30, 31)
     info = EngagementFeatures(event_types=["page_view"]).fit(events).feature_info()
     assert info["events_first_hour"].describe(30.0) == "30 activities within an hour of the first one"
 
 
 def test_index_is_reused_for_the_same_frame_and_rebuilt_for_another() -> None:
-    from features import engagement
+    from features import event_log
 
     events = _events()
     eng = EngagementFeatures(event_types=TYPES).fit(events)
-    engagement.clear_index_cache()
+    event_log.clear_index_cache()
     first = eng.transform(events, pd.Series(["A", "D"]), T)
-    cached = engagement._CACHE.get("index")
+    cached = event_log._CACHE.get("index")
     assert cached is not None
     again = eng.transform(events, pd.Series(["A", "D"]), T)
-    assert engagement._CACHE.get("index") is cached
+    assert event_log._CACHE.get("index") is cached
     pd.testing.assert_frame_equal(first, again)
     other = events.copy()
     other.loc[len(other)] = ["A", T - pd.Timedelta(days=1), "page_view"]
     changed = eng.transform(other, pd.Series(["A", "D"]), T)
-    assert engagement._CACHE.get("index") is not cached
+    assert event_log._CACHE.get("index") is not cached
     assert changed.loc[0, "n_events_all"] == first.loc[0, "n_events_all"] + 1

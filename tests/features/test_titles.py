@@ -55,7 +55,8 @@ def test_parse_titles_frame() -> None:
     titles = pd.Series(["CEO", None, "VP Sales", np.nan, "Marketing Intern", "CEO"], index=[10, 11, 12, 13, 14, 15])
     out = parse_titles(titles)
     assert list(out.index) == [10, 11, 12, 13, 14, 15]
-    assert out["title_seniority"].tolist() == ["owner_founder", "unknown", "vp", "unknown", "intern_student", "owner_founder"]
+    assert out["title_seniority"].tolist() == ["owner_founder", "unknown", "vp", "unknown", "intern_student",
+                                               "owner_founder"]
     assert out["title_department"].tolist() == ["executive", "unknown", "sales", "unknown", "marketing", "executive"]
     rank = out["seniority_rank"].to_numpy()
     assert rank[0] == 6 and rank[2] == 5 and rank[4] == 0 and rank[5] == 6

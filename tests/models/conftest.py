@@ -18,7 +18,8 @@ def make_frame(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
         "x1": rng.normal(size=n),
         "visits": rng.poisson(3.0, size=n).astype(float),
         "revenue": rng.lognormal(12, 1, size=n),
-        "industry": rng.choice(["software", "retail", "finance", "gov", "rare_one"], size=n, p=[0.4, 0.3, 0.2, 0.098, 0.002]),
+        "industry": rng.choice(["software", "retail", "finance", "gov", "rare_one"], size=n,
+                               p=[0.4, 0.3, 0.2, 0.098, 0.002]),
         "source": rng.choice(["web", "event", "list"], size=n, p=[0.5, 0.3, 0.2]),
     })
     X.loc[rng.random(n) < 0.1, "revenue"] = np.nan

@@ -7,8 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.accounts import (ACCOUNT_COLUMNS, ROLE_COLUMNS, EngagedRule, account_grades, account_key, buying_role,
-                             roll_up)
+from models.accounts import ACCOUNT_COLUMNS, ROLE_COLUMNS, EngagedRule, account_grades, account_key, buying_role, roll_up
 
 
 def reasons(*items: tuple[str, str, float]) -> str:

@@ -9,11 +9,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.drift import (EPSILON, MISSING, OTHER, DriftAccumulator, DriftReference, numeric_edges, psi, status,
-                          top_categories)
+from models.drift import (
+    EPSILON,
+    MISSING,
+    OTHER,
+    DriftAccumulator,
+    DriftReference,
+    numeric_edges,
+    psi,
+    status,
+    top_categories,
+)
 
 
-def frame(n: int, seed: int, shift: float = 0.0, mix: tuple[float, float, float] = (0.5, 0.3, 0.2)) -> tuple[pd.DataFrame, np.ndarray]:
+def frame(n: int, seed: int, shift: float = 0.0,
+          mix: tuple[float, float, float] = (0.5, 0.3, 0.2)) -> tuple[pd.DataFrame, np.ndarray]:
     """A feature table like the builder's (lead_id, as_of, numeric with ties and gaps, text, bool) and a 0-100 score."""
     rng = np.random.default_rng(seed)
     visits = rng.poisson(0.8 + shift, size=n).astype(float)  # mostly zeros: tied deciles

@@ -3,13 +3,33 @@ merged per source (the derived features of one input read as one sentence); no p
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from features.metadata import FeatureInfo
-from models.explain import group_sums, top_reasons
+from models.explain import MIN_CONTRIBUTION, ReasonPlan
+
+
+def top_reasons(
+    contrib: np.ndarray,
+    X: pd.DataFrame,
+    names: Sequence[str],
+    info: Mapping[str, FeatureInfo],
+    n_positive: int = 3,
+    n_negative: int = 2,
+    min_contribution: float = MIN_CONTRIBUTION,
+) -> list[str]:
+    """The reasons of a plan built for these names, as the scorer gives them: per lead, a JSON list: the top
+    positive then the top negative reasons (merged per source), strongest first. `contrib`: (leads, features),
+    optionally with a last bias column."""
+    plan = ReasonPlan.build(names, info)
+    contrib = np.asarray(contrib, dtype=float)
+    sums = contrib[:, : len(names)] @ plan.matrix
+    return plan.reasons(contrib, sums, X, n_positive, n_negative, min_contribution).tolist()
+
 
 NAMES = ["employees", "free_mail", "days_since_last_event", "industry", "form_completeness", "extra_count"]
 INFO = {
@@ -97,14 +117,6 @@ def test_limits_and_all_zero() -> None:
     assert len(_strict_loads(many[0])) == 4  # every non-zero contribution, once (but the unknown that raises it)
     strict = top_reasons(CONTRIB, X, NAMES, INFO, n_positive=50, n_negative=50, min_contribution=0.35)
     assert [r["feature"] for r in _strict_loads(strict[0])] == ["industry", "employees", "free_mail"]
-
-
-def test_group_sums() -> None:
-    fit = group_sums(CONTRIB, NAMES, INFO, ("fit", "quality"))
-    eng = group_sums(CONTRIB, NAMES, INFO, ("engagement",))
-    np.testing.assert_allclose(fit, [0.5 - 0.8 + 1.2 - 0.1, -0.2 + 0.0 - 0.3 - 0.4])
-    np.testing.assert_allclose(eng, [0.3, -0.05])
-    np.testing.assert_allclose(group_sums(CONTRIB, NAMES, INFO, ("nothing",)), [0.0, 0.0])
 
 
 def test_every_builder_label_formats_as_text() -> None:
@@ -267,7 +279,7 @@ def test_reasons_of_a_feature_table_without_the_email_service_column(built) -> N
 
 # --- issue 13: the wording follows the sign, absences and contradictions are dropped -------------------
 from features.metadata import format_number, humanise, humanise_code, with_labels  # noqa: E402
-from models.explain import LOWERS, ReasonPlan  # noqa: E402
+from features.wording import LOWERS  # noqa: E402
 from pipeline.config import LabelConfig  # noqa: E402
 
 ICP_NAMES = ["industry", "icp_industry", "seniority", "department", "lead_source", "invalid_phone", "ratio"]

@@ -12,7 +12,7 @@ def _weekly(n: int, start: str = "2025-01-06") -> pd.DatetimeIndex:
     return pd.date_range(start, periods=n, freq="7D")
 
 
-def _plan(dates: pd.DatetimeIndex, until: pd.Timestamp, **kw: object) -> "object":
+def _plan(dates: pd.DatetimeIndex, until: pd.Timestamp, **kw: object) -> object:
     args = dict(test_weeks=8, val_weeks=8, test_share=0.2, val_share=0.2, min_label_days=7)
     return plan_time_split(dates, until, 90, **(args | kw))
 

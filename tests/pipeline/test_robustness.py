@@ -1,21 +1,22 @@
 """Issue #7 in-process: the contract rules (error vs proceed + one warning), atomic writes, output and
-model-URI checks. The end-to-end corpus is tests/e2e/test_bad_inputs.py."""
+model-URI checks. The end-to-end corpus is tests/e2e/test_bad_inputs_*.py."""
 from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.config import Config, parse_config
-from pipeline.inputs.contracts import parse_amounts, prepare_events, prepare_leads
-from pipeline.inputs.data import load_training_inputs
-from pipeline.errors import InputError, NotEnoughDataError
-from pipeline.inputs.io import atomic_file, check_output, leftover_temp_files, read_table, write_table
 from models.estimators import known_categories
+from pipeline.config import Config, parse_config
+from pipeline.console import PACKAGE_LOGGERS
+from pipeline.errors import InputError, NotEnoughDataError
+from pipeline.inputs.cells import parse_amounts
+from pipeline.inputs.contracts import prepare_events, prepare_leads
+from pipeline.inputs.data import load_training_inputs
+from pipeline.inputs.io import atomic_file, check_output, leftover_temp_files, read_table, write_table
 from pipeline.model_uri import check_model_uri
 
 
@@ -27,7 +28,8 @@ def leads(n: int = 10, **columns: object) -> pd.DataFrame:
 
 
 def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "leadscore" and r.levelno == logging.WARNING]
+    return [r.getMessage() for r in caplog.records
+            if r.name.split(".")[0] in PACKAGE_LOGGERS and r.levelno == logging.WARNING]
 
 
 # ------------------------------------------------------------------ numbers
@@ -164,7 +166,8 @@ def test_events_mode_needs_a_folder_and_conversions(tmp_path):
     leads(5).to_csv(tmp_path / "leads.csv", index=False)
     with pytest.raises(InputError, match="--data must be a folder"):
         load_training_inputs(Config(), tmp_path / "leads.csv")
-    pd.DataFrame({"lead_id": [f"L{i}" for i in range(5)], "converted_at": [None] * 5}).to_csv(tmp_path / "outcomes.csv", index=False)
+    outcomes = pd.DataFrame({"lead_id": [f"L{i}" for i in range(5)], "converted_at": [None] * 5})
+    outcomes.to_csv(tmp_path / "outcomes.csv", index=False)
     with pytest.raises(NotEnoughDataError, match="'converted_at' is empty for all 5 leads"):
         load_training_inputs(Config(), tmp_path)
 
@@ -180,8 +183,8 @@ def test_ids_are_read_verbatim_from_csv(tmp_path):
 
 
 @pytest.mark.parametrize("content, message", [
-    ("lead_id;created_at;note\n1;2025-01-01;a, b\n".encode(), "separated by semicolons"),
-    ("lead_id\tcreated_at\n1\t2025-01-01\n".encode(), "separated by tabs"),
+    (b"lead_id;created_at;note\n1;2025-01-01;a, b\n", "separated by semicolons"),
+    (b"lead_id\tcreated_at\n1\t2025-01-01\n", "separated by tabs"),
     ("lead_id,created_at\n1,2025-01-01\n".encode("utf-16"), "UTF-16"),
     (b"lead_id,name\n1,ok\n2,M\xfcller\n", r"byte 0xfc on line 3"),
     (b"\x00\x01\x02binary", "binary data"),

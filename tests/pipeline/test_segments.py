@@ -11,8 +11,17 @@ import pytest
 from pipeline.config import parse_config
 from pipeline.errors import ConfigError
 from pipeline.inputs.examples import Examples
-from pipeline.segments import (check_no_overlap, comparison, fallback_reason, lead_counts, only_model, printed_rows,
-                               segment_masks, segment_rules, subset)
+from pipeline.segments import (
+    check_no_overlap,
+    comparison,
+    fallback_reason,
+    lead_counts,
+    only_model,
+    printed_rows,
+    segment_masks,
+    segment_rules,
+    subset,
+)
 
 
 def _examples(n_leads: int = 40, weeks: int = 3) -> Examples:
@@ -83,7 +92,8 @@ def test_fallback_counts_distinct_leads_not_snapshot_rows() -> None:
 def test_only_model_keeps_every_other_setting() -> None:
     cfg = parse_config({"models": {"lightgbm": {"num_leaves": 5}}})
     one = only_model(cfg, "lightgbm")
-    assert [k for k in ("points", "points_suggested", "logreg", "lightgbm") if getattr(one.models, k).enabled] == ["lightgbm"]
+    assert [k for k in ("points", "points_suggested", "logreg", "lightgbm") if getattr(one.models,
+                                                                                       k).enabled] == ["lightgbm"]
     assert one.models.lightgbm.num_leaves == 5 and cfg.models.logreg.enabled  # the original is untouched
 
 

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.inputs.chunks import chunked_inputs, merged_warnings, stable_hash
 from pipeline.config import DataConfig
 from pipeline.errors import InputError
+from pipeline.inputs.chunks import chunked_inputs, merged_warnings, stable_hash
 
 AS_OF = pd.Timestamp("2026-01-01")
 
@@ -26,7 +26,8 @@ def write_world(folder: Path, n_leads: int = 3000, seed: int = 0) -> tuple[Path,
                           "created_at": pd.Timestamp("2025-01-01") + pd.to_timedelta(np.arange(n_leads), "h")})
     n_events = 20_000
     events = pd.DataFrame({"lead_id": rng.choice(ids + ["ghost-1", "ghost-2"], n_events),
-                           "timestamp": pd.Timestamp("2025-06-01") + pd.to_timedelta(rng.integers(0, 300 * 24, n_events), "h"),
+                           "timestamp": pd.Timestamp("2025-06-01")
+                           + pd.to_timedelta(rng.integers(0, 300 * 24, n_events), "h"),
                            "event_type": rng.choice(["page_view", "email_open", "demo_request"], n_events)})
     leads.to_parquet(folder / "leads.parquet", row_group_size=700)
     events.to_parquet(folder / "events.parquet", row_group_size=3000)
@@ -98,7 +99,8 @@ def test_merged_warnings_add_up_counts_per_kind(caplog: pytest.LogCaptureFixture
         for n in (3, 4, 5):
             log.warning("%s: %d events without a type (%s)", "events.csv", n, f"rows {n}")
         log.warning("%s: %d leads left out", "leads.csv", 2)
-    assert [r.getMessage() for r in records] == ["events.csv: 12 events without a type (rows 3)", "leads.csv: 2 leads left out"]
+    assert [r.getMessage() for r in records] == ["events.csv: 12 events without a type (rows 3)",
+                                                 "leads.csv: 2 leads left out"]
 
     records.clear()
     with pytest.raises(RuntimeError), merged_warnings(log):

@@ -2,8 +2,9 @@ import pandas as pd
 import pytest
 
 from pipeline.config import Config, parse_config
-from pipeline.inputs.contracts import parse_label, prepare_events, prepare_leads, prepare_outcomes
 from pipeline.errors import InputError
+from pipeline.inputs.cells import parse_label
+from pipeline.inputs.contracts import prepare_events, prepare_leads, prepare_outcomes
 
 
 def leads_frame(**overrides):
@@ -47,14 +48,16 @@ def test_role_mapping_renames_user_columns():
 
 
 def test_events_of_unknown_leads_are_dropped_with_a_warning(caplog):
-    events = pd.DataFrame({"lead_id": ["a", "zzz"], "timestamp": ["2025-01-02", "2025-01-03"], "event_type": ["page_view", "x"]})
+    events = pd.DataFrame({"lead_id": ["a", "zzz"], "timestamp": ["2025-01-02", "2025-01-03"],
+                           "event_type": ["page_view", "x"]})
     out = prepare_events(events, Config().data, "events.csv", pd.Series(["a", "b"]))
     assert out["lead_id"].tolist() == ["a"]
     assert "1 events of 1 leads not in the leads file" in caplog.text
 
 
 def test_outcomes_allow_empty_conversion_dates():
-    out = prepare_outcomes(pd.DataFrame({"lead_id": ["a", "b"], "converted_at": ["2025-02-01", None]}), Config().data, "o.csv")
+    frame = pd.DataFrame({"lead_id": ["a", "b"], "converted_at": ["2025-02-01", None]})
+    out = prepare_outcomes(frame, Config().data, "o.csv")
     assert out["converted_at"].isna().tolist() == [False, True]
 
 

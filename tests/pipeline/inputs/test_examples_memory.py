@@ -3,6 +3,7 @@ own half-life by recomputing only the decayed columns over a shallow copy of the
 table stores its float features as float32. Both checked against the slow, obvious way on the sample world."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +13,9 @@ import pytest
 from features.builder import LeadFeatureBuilder
 from models.points import PointsModel
 from pipeline.config import load_config
-from pipeline.inputs.data import load_training_inputs
-from pipeline.inputs.examples import Examples, build_examples, make_builder, with_builder, with_half_life
 from pipeline.fitting import examples_for, load_rules
+from pipeline.inputs.data import load_training_inputs
+from pipeline.inputs.examples import Examples, build_examples, make_builder, with_half_life
 from tests.conftest import REPO
 
 
@@ -121,3 +122,12 @@ def test_feature_table_is_float32_where_safe(setup, monkeypatch: pytest.MonkeyPa
     # counts, flags and ages in whole or half days are exact in float32
     for col in ("n_events_all", "free_mail", "n_demo_request_all"):
         np.testing.assert_array_equal(table[col].to_numpy(np.float64), wide[col].to_numpy())
+
+
+def with_builder(examples: Examples, builder: LeadFeatureBuilder) -> Examples:
+    """The same rows and labels with features from another (fitted) builder."""
+    known = examples.known
+    lead_rows = known.leads.set_index("lead_id").loc[examples.table["lead_id"]].reset_index()
+    as_of = examples.table["as_of"] if examples.until is not None else None
+    table = builder.transform(lead_rows, known.events, as_of)
+    return replace(examples, table=table, builder=builder)

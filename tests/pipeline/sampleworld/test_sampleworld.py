@@ -6,8 +6,15 @@ import pandas as pd
 import pytest
 
 from pipeline.sampleworld import (
-    EVENT_COLUMNS, HIGH_INTENT_EVENTS, LEAD_COLUMNS, OUTCOME_COLUMNS, TRUTH_COLUMNS, World, WorldSpec,
-    p_true_from_state, simulate_world,
+    EVENT_COLUMNS,
+    HIGH_INTENT_EVENTS,
+    LEAD_COLUMNS,
+    OUTCOME_COLUMNS,
+    TRUTH_COLUMNS,
+    World,
+    WorldSpec,
+    p_true_from_state,
+    simulate_world,
 )
 from pipeline.sampleworld.spec import DECAY, EPISODE_SIZE, H_BASE, H_INT
 from pipeline.sampleworld.vocab import FOREIGN_TITLES

@@ -22,10 +22,13 @@ ROWS = [
          top_reasons=reasons(("pricing", "Visited pricing", 0.5), ("mail", "Free-mail", -0.2))),
     dict(lead_id="2", probability=0.2, score=40, grade="C", engagement_score=-0.1,
          top_reasons=reasons(("pricing", "Visited pricing", 0.2), ("demo", "Requested a demo", 0.4))),
-    dict(lead_id="3", probability=0.9, score=99, grade="A", engagement_score=1.0, top_reasons=reasons(("demo", "Requested a demo", 1.0))),
+    dict(lead_id="3", probability=0.9, score=99, grade="A", engagement_score=1.0,
+         top_reasons=reasons(("demo", "Requested a demo", 1.0))),
     dict(lead_id="4", probability=0.1, score=10, grade="D", engagement_score=0.0, top_reasons="[]"),
-    dict(lead_id="5", probability=0.1, score=12, grade="D", engagement_score=0.5, top_reasons=reasons(("web", "Webinar", 0.3))),
-    dict(lead_id="6", probability=0.3, score=55, grade="B", engagement_score=0.1, top_reasons=reasons(("web", "Webinar", 0.1))),
+    dict(lead_id="5", probability=0.1, score=12, grade="D", engagement_score=0.5, top_reasons=reasons(("web", "Webinar",
+                                                                                                       0.3))),
+    dict(lead_id="6", probability=0.3, score=55, grade="B", engagement_score=0.1, top_reasons=reasons(("web", "Webinar",
+                                                                                                       0.1))),
 ]
 SCORES = scores_frame(ROWS, "2026-01-05")
 

@@ -70,7 +70,8 @@ def cfg():
 def runs(monkeypatch) -> list[dict]:
     """The batch runs the core would log in MLflow."""
     logged: list[dict] = []
-    monkeypatch.setattr(batch_module, "log_batch", lambda *args, tags=None: logged.append({"summary": args[5], "tags": tags}))
+    monkeypatch.setattr(batch_module, "log_batch", lambda *args, tags=None: logged.append({"summary": args[5],
+                                                                                           "tags": tags}))
     return logged
 
 
@@ -130,7 +131,8 @@ def test_alerts_are_the_first_step_and_see_each_parts_previous_scores(cfg, score
     summary = core.finish(0, 0)
 
     alerts = pd.read_csv(plan.alerts_output)
-    expected = pd.concat([crossings(s, p, core.thresholds) for s, p in zip(scores, previous, strict=True)], ignore_index=True)
+    expected = pd.concat([crossings(s, p, core.thresholds) for s, p in zip(scores, previous, strict=True)],
+                         ignore_index=True)
     assert list(alerts.columns) == ALERT_COLUMNS and len(alerts) == len(expected) > 0
     assert alerts["lead_id"].tolist() == expected["lead_id"].tolist()
     assert summary["alerts"] == len(alerts) and summary["alerts_output"] == str(plan.alerts_output)

@@ -37,7 +37,8 @@ def test_hubspot_mapping(tmp_path) -> None:
     first = crm.iloc[0]
     assert first["hs_object_id"] == "00Q1" and first["leadscore_score"] == "91" and first["leadscore_probability"] == "0.612"
     assert first["leadscore_trend"] == "not enough history" and first["leadscore_scored_date"] == "2026-01-06"
-    assert [first[f"leadscore_reason_{i}"] for i in (1, 2, 3)] == ["Requested a demo 2 days ago", "Company of 500", "Webinar"]
+    assert [first[f"leadscore_reason_{i}"] for i in (1, 2, 3)] == ["Requested a demo 2 days ago", "Company of 500",
+                                                                   "Webinar"]
     assert crm.iloc[1]["leadscore_reason_1"] == ""
 
 

@@ -16,11 +16,11 @@ from models.drift import DriftAccumulator
 from models.estimators import LogRegModel
 from models.grades import GradeScale
 from models.scorer import LeadScorer
-from pipeline.scoring import drift as drift_module
 from pipeline.config import parse_config
-from pipeline.scoring.drift import BatchDrift, drift_metrics, fit_reference, report_paths, warn_drift, write_drift_reports
 from pipeline.errors import ConfigError, InputError
 from pipeline.inputs.io import leftover_temp_files
+from pipeline.scoring import drift as drift_module
+from pipeline.scoring.drift import BatchDrift, drift_metrics, fit_reference, report_paths, warn_drift, write_drift_reports
 from tests.models.conftest import CATEGORICAL, make_frame
 
 
@@ -113,7 +113,8 @@ def test_reports_are_written_beside_the_scores(scorer, tmp_path):
     assert next(f for f in data["features"] if f["name"] == "revenue")["label"] == "Annual revenue: …"
     assert sum(b["batch"] for b in visits["bins"]) == pytest.approx(1.0, abs=1e-5)
     industry = next(f for f in data["features"] if f["name"] == "industry")
-    assert industry["bins"][-2]["bin"] == "(other values)" and industry["bins"][-2]["batch"] == pytest.approx(1 / 3, abs=0.01)
+    assert industry["bins"][-2]["bin"] == "(other values)" and industry["bins"][-2]["batch"] == pytest.approx(1 / 3,
+                                                                                                              abs=0.01)
     assert set(data["features_drifted"]) >= {"visits", "industry"}
     page = paths[1].read_text()
     assert page.startswith("<!doctype html>") and "Shifted:" in page

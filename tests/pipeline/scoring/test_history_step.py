@@ -14,7 +14,8 @@ from tests.pipeline.scoring.stepkit import batch, drive, reasons, scores_frame
 WEEK1 = [
     dict(lead_id="1", probability=0.50, score=80, grade="A", engagement_score=0.3,
          top_reasons=reasons(("pricing", "Visited pricing 3 times", 0.5), ("demo", "Requested a demo", 0.2))),
-    dict(lead_id="2", probability=0.20, score=40, grade="C", engagement_score=0.1, top_reasons=reasons(("web", "Webinar", 0.2))),
+    dict(lead_id="2", probability=0.20, score=40, grade="C", engagement_score=0.1, top_reasons=reasons(("web", "Webinar",
+                                                                                                        0.2))),
     dict(lead_id="3", probability=0.10, score=30, grade="C", engagement_score=0.0, top_reasons="[]"),
 ]
 WEEK2 = [
