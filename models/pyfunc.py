@@ -8,7 +8,7 @@ Serving (tests/e2e/test_serving.py): POST `{"dataframe_split": {"columns": [...]
 (`leadscore features --model-uri URI` writes them; without `--model-uri` it fits a new builder, whose
 columns can differ): `as_of` as ISO text, missing values as null.
 The input signature makes MLflow parse the text back into datetimes and floats before `predict`.
-Spark (pipeline/spark/engine.py): `spark_udf` cannot return timestamps inside a struct, so that caller asks
+Spark (pipeline/spark/score.py): `spark_udf` cannot return timestamps inside a struct, so that caller asks
 for `as_of` / `scored_at` as text and casts them back.
 """
 from __future__ import annotations

@@ -78,6 +78,8 @@ class SegmentsConfig(Section):
     min_leads: int = Field(200, ge=1, description="Training-period leads a segment needs for its own model.")
     min_conversions: int = Field(40, ge=1, description="Converted (and other) training-period leads it needs.")
     min_eval_conversions: int = Field(5, ge=1, description="Converted leads it needs in validation and in test.")
+    keep_if_better: bool = Field(True, description="Use a segment's own model only when it ranks the segment's "
+                                                   "validation rows better (ROC AUC) than the global model does.")
 
     @model_validator(mode="after")
     def _no_overlap(self) -> SegmentsConfig:

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator
 
 log = logging.getLogger(__name__)
 
-# The loggers the CLI prints: one per package (modules log on getLogger(__name__)), and "leadscore", which
-# the modules whose warnings the Spark engine captures inside its tasks still use (pipeline/spark/engine.py).
+# The loggers the CLI prints: one per package (modules log on getLogger(__name__)), and "leadscore" for
+# callers' own lines (tests, scripts) that log under the product's name.
 PACKAGE_LOGGERS = ("leadscore", "pipeline", "models", "features")
 
 

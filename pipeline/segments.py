@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+from sklearn.metrics import roc_auc_score
 
 from models.metrics import evaluate
 from models.segments import SegmentRule, assign, overlaps
@@ -88,6 +89,19 @@ def fallback_reason(rules: SegmentsConfig, examples: Examples) -> str:
     return ""
 
 
+def not_better(y_val: np.ndarray, m_global: np.ndarray, m_own: np.ndarray) -> tuple[str, dict[str, float]]:
+    """Why a fitted segment model is not used ('' when it is): it must rank the segment's validation rows
+    better than the global model (ROC AUC). Validation, not test: the choice must not peek at the rows it
+    is judged on. Also returns both validation AUCs for the comparison table."""
+    if len(np.unique(y_val)) < 2 or len(m_own) != len(y_val):
+        return "", {}
+    own, glob = float(roc_auc_score(y_val, m_own)), float(roc_auc_score(y_val, m_global))
+    aucs = {"segment_val_roc_auc": own, "global_val_roc_auc": glob}
+    if own > glob:
+        return "", aucs
+    return f"not better than the global model on its validation rows (ROC AUC {own:.3f} vs {glob:.3f})", aucs
+
+
 def only_model(cfg: Config, name: str) -> Config:
     """The config with only model `name` enabled: a segment gets the global winner's kind of model."""
     changes = {kind: getattr(cfg.models, kind).model_copy(update={"enabled": kind == name})
@@ -98,8 +112,8 @@ def only_model(cfg: Config, name: str) -> Config:
 def comparison(name: str, y: np.ndarray, p_global: np.ndarray, p_segment: np.ndarray | None,
                fallback: str = "") -> dict[str, Any]:
     """One row of the segments table: the segment's and the global model's metrics on the same test rows
-    (`p_segment` None: it fell back, the global model scores it)."""
-    model = "routed" if name == ROUTED else "own" if p_segment is not None else "global"
+    (`p_segment` None: no own model; given with a `fallback`: fitted but not used, shown for comparison)."""
+    model = "routed" if name == ROUTED else "own" if p_segment is not None and not fallback else "global"
     row: dict[str, Any] = {"segment": name, "test_rows": int(len(y)), "test_conversions": int(np.sum(y)), "model": model}
     both = len(np.unique(y)) == 2
     g = evaluate(y, p_global) if both else {}

@@ -44,6 +44,7 @@ from pipeline.segments import (
     comparison,
     fallback_reason,
     lead_counts,
+    not_better,
     only_model,
     segment_masks,
     segment_rules,
@@ -143,6 +144,7 @@ def log_fit(fit: Fit) -> FittedModel:
     report = _log_plots(name, scorer, d)
     report["grades"] = _log_grade_tables(scorer, d)
     report["p_test"] = d["p_test"]  # the segments' comparison reuses the test probabilities
+    report["m_val"], report["y_val"] = d["m_val"], d["y_val"]  # and the validation margins (keep_if_better)
     if isinstance(scorer.model, PointsModel):
         mlflow.log_text(yaml.safe_dump(rules_to_yaml_dict(scorer.model.rules), sort_keys=False), "points/rules.yaml")
     model_uri = log_scorer(scorer, fit.examples, name)
@@ -277,18 +279,24 @@ def train_segments(cfg: Config, examples: Examples, rules: list[SegmentRule], be
     (segment vs global model on the same test rows), which go to the parent run as `segment.<name>.*`."""
     X_te, y_te = examples.rows("test")
     on_test = assign(rules, X_te)
+    on_val = assign(rules, examples.rows("val")[0])
     p_global = best.report["p_test"]
     p_routed = p_global.copy()
     routes, rows = [], []
     for i, (rule, mask) in enumerate(zip(rules, segment_masks(rules, examples))):
         own = fit_segment(cfg, rule, subset(examples, mask), best, fingerprint, reporter)
         fallback = "" if isinstance(own, FittedModel) else own
+        p_segment = own.report["p_test"] if not fallback else None
+        val_aucs: dict[str, float] = {}
+        if not fallback:
+            worse, val_aucs = not_better(own.report["y_val"], best.report["m_val"][on_val == i], own.report["m_val"])
+            fallback = worse if cfg.segments.keep_if_better else ""
         if fallback:
             reporter.step(f"Segment {rule.name}: scored by the global model ({fallback})")
-        p_segment = own.report["p_test"] if not fallback else None
-        if p_segment is not None:
+            _tag_fallback(own, fallback)
+        else:
             p_routed[on_test == i] = p_segment
-        rows.append(comparison(rule.name, y_te[on_test == i], p_global[on_test == i], p_segment, fallback))
+        rows.append(comparison(rule.name, y_te[on_test == i], p_global[on_test == i], p_segment, fallback) | val_aucs)
         routes.append(SegmentRoute(rule, None if fallback else (own.final or own.scorer), fallback))
     rows.append(comparison(ROUTED, y_te, p_global, p_routed))
     for row in rows:
@@ -302,6 +310,12 @@ def train_segments(cfg: Config, examples: Examples, rules: list[SegmentRule], be
         uri = log_scorer(routed, examples, best.name, artifact="segmented_model")
         mlflow.log_dict(routed.describe(), "segments/routes.json")
     return uri, rows
+
+
+def _tag_fallback(own: FittedModel | str, reason: str) -> None:
+    """A fitted segment model that is not used: its segment run says why (it stays registered, to inspect)."""
+    if isinstance(own, FittedModel) and own.report.get("segment_run_id"):
+        mlflow.MlflowClient().set_tag(own.report["segment_run_id"], "segment.fallback", reason)
 
 
 def fit_segment(cfg: Config, rule: SegmentRule, examples: Examples, best: FittedModel, fingerprint: str,
@@ -330,6 +344,7 @@ def fit_segment(cfg: Config, rule: SegmentRule, examples: Examples, best: Fitted
             mlflow.set_tag("segment.fallback", reason)
             return reason
         own = fitted[best.name]
+        own.report["segment_run_id"] = mlflow.active_run().info.run_id
         uri = log_final_model(seg_cfg, own, examples, reporter)
         name = f"{cfg.mlflow.registered_model}-segment-{rule.name}"
         version = register(cfg, own, fingerprint, uri, name=name, extra_tags={"segment": rule.name})

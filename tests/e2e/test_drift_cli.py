@@ -4,8 +4,8 @@ The drift report beside the output must show the pricing features shifted and th
 stable, stderr must carry one drift warning naming them, and the batch run in MLflow must hold the
 drift metrics and both reports.
 
-Needs pipeline/stages/predict.py to feed its chunks to pipeline.scoring.drift.BatchDrift and to call
-write_drift_reports / warn_drift / drift_metrics."""
+Needs the batch core (pipeline/scoring/batch.py, both engines) to feed each part to
+pipeline.scoring.drift.BatchDrift and to call write_drift_reports / warn_drift / drift_metrics."""
 from __future__ import annotations
 
 import json

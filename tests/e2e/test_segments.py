@@ -28,6 +28,9 @@ def _config(folder: Path, segments: dict | None = None) -> Path:
             current = cfg.setdefault(section, {}).get(key, {})
             cfg[section][key] = {**current, **value} if isinstance(value, dict) else value
     cfg["models"]["points"]["rules"] = str(REPO / "configs/scoring_rules.yaml")
+    # own models are kept whatever their validation AUC, so routing is exercised on this small world
+    # (keep_if_better's rule is unit-tested in tests/pipeline/test_segments.py)
+    cfg["segments"]["keep_if_better"] = False
     if segments is not None:
         cfg["segments"] = segments
     path = folder / "segments.yaml"
@@ -56,7 +59,7 @@ def test_train_reports_each_segment_against_the_global_model_on_the_same_test_ro
     for name in OWN:
         assert rows[name]["model"] == "own" and rows[name]["fallback"] == ""
         assert rows[name]["test_conversions"] > 0
-        for metric in ("roc_auc", "pr_auc", "log_loss"):
+        for metric in ("roc_auc", "pr_auc", "log_loss", "val_roc_auc"):
             assert 0 < rows[name][f"segment_{metric}"] < 1 and 0 < rows[name][f"global_{metric}"] < 1
         assert rows[name]["segment_roc_auc"] != rows[name]["global_roc_auc"]  # two models, not one
     assert rows[TINY]["model"] == "global" and rows[TINY]["segment_roc_auc"] is None

@@ -16,6 +16,7 @@ from pipeline.segments import (
     comparison,
     fallback_reason,
     lead_counts,
+    not_better,
     only_model,
     printed_rows,
     segment_masks,
@@ -105,6 +106,19 @@ def test_comparison_scores_both_models_on_the_same_rows_or_marks_the_fallback() 
     fell = comparison("tiny", y, p_global, None, "too few leads")
     assert fell["model"] == "global" and fell["segment_roc_auc"] is None and fell["fallback"] == "too few leads"
     assert comparison("one class", np.zeros(3, int), p_global[:3], p_own[:3])["global_roc_auc"] is None
+
+
+def test_a_segment_model_is_used_only_when_it_ranks_its_validation_rows_better() -> None:
+    y = np.array([0, 0, 1, 1, 0, 1])
+    sharp, blunt = np.array([-2.0, -1.5, 1.0, 2.0, -1.0, 1.5]), np.array([-1.0, 0.5, 0.2, 1.0, -0.5, 0.8])
+    assert not_better(y, blunt, sharp)[0] == ""  # own ranks every row right: used
+    reason, aucs = not_better(y, sharp, blunt)
+    assert reason.startswith("not better than the global model on its validation rows (ROC AUC 0.889 vs 1.000)")
+    assert aucs == {"segment_val_roc_auc": pytest.approx(8 / 9), "global_val_roc_auc": 1.0}
+    assert not_better(y, sharp, sharp)[0]  # a tie keeps the global model: an own model must earn its place
+    assert not_better(np.zeros(3, int), sharp[:3], blunt[:3]) == ("", {})  # one class: nothing to judge
+    shown = comparison("de", y, sharp, blunt, reason)
+    assert shown["model"] == "global" and shown["segment_roc_auc"] is not None  # fitted, shown, not used
 
 
 def test_the_terminal_table_puts_own_and_global_side_by_side() -> None:
