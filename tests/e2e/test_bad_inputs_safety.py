@@ -111,7 +111,8 @@ def assert_registry_intact(reg: Trained, champion: str) -> None:
 def start(args: list[str], cwd: Path, env: dict[str, str], hook: str = "") -> tuple[subprocess.Popen, queue.Queue]:
     driver = cwd / "driver.py"
     driver.write_text(DRIVER)
-    full_env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"} | env | {"KILL_HOOK": hook}
+    full_env = ({k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+                | env | {"KILL_HOOK": hook})
     proc = subprocess.Popen([sys.executable, str(driver), *args], cwd=cwd, env=full_env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     lines: queue.Queue = queue.Queue()

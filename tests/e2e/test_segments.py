@@ -3,8 +3,11 @@ fast model settings) registers one model per segment with enough data, falls bac
 segment vs global on the same test rows; `predict` routes each lead; overlapping segments exit 2."""
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import mlflow
@@ -36,6 +39,24 @@ def _config(folder: Path, segments: dict | None = None) -> Path:
     path = folder / "segments.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path
+
+
+@contextlib.contextmanager
+def store(uri: str) -> Iterator[None]:
+    """MLflow's process-global tracking and registry URIs (and the env var subprocesses inherit) pointed at
+    URI for the block, then put back: other test files in this worker use their own stores."""
+    saved = (mlflow.get_tracking_uri(), mlflow.get_registry_uri(), os.environ.get("MLFLOW_TRACKING_URI"))
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    try:
+        yield
+    finally:
+        mlflow.set_tracking_uri(saved[0])
+        mlflow.set_registry_uri(saved[1])
+        if saved[2] is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = saved[2]
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +92,7 @@ def test_train_reports_each_segment_against_the_global_model_on_the_same_test_ro
 
 
 def test_registry_and_runs_hold_one_model_per_segment_and_the_fallback_reason(segmented) -> None:
-    client = MlflowClient(segmented["uri"])
+    client = MlflowClient(tracking_uri=segmented["uri"], registry_uri=segmented["uri"])
     names = {m.name for m in client.search_registered_models()}
     assert names == {"lead-scorer", *(f"lead-scorer-segment-{n}" for n in OWN)}
     for name in OWN:
@@ -86,8 +107,8 @@ def test_registry_and_runs_hold_one_model_per_segment_and_the_fallback_reason(se
     assert runs["segment-europe"].data.tags["segment"] == "europe"
     parent = next(r for r in runs.values() if "mlflow.parentRunId" not in r.data.tags)
     assert "segment.europe.segment_roc_auc" in parent.data.metrics and "segment.europe.global_roc_auc" in parent.data.metrics
-    mlflow.set_tracking_uri(segmented["uri"])
-    report = mlflow.artifacts.load_text(f"runs:/{parent.info.run_id}/report.html")
+    with store(segmented["uri"]):
+        report = mlflow.artifacts.load_text(f"runs:/{parent.info.run_id}/report.html")
     assert "Segments: own model vs global model on the same test rows" in report and "north_america" in report
 
 
@@ -110,8 +131,8 @@ def test_predict_routes_each_lead_to_its_segments_model(segmented, world: Path) 
     table = pd.read_parquet(features)
     ids = set(merged.loc[na, "lead_id"])
     table = table[table["lead_id"].isin(ids)].reset_index(drop=True)
-    mlflow.set_tracking_uri(segmented["uri"])
-    own = mlflow.pyfunc.load_model(segment_uri).predict(table, params={"explain": False})
+    with store(segmented["uri"]):
+        own = mlflow.pyfunc.load_model(segment_uri).predict(table, params={"explain": False})
     expected = own.set_index("lead_id")["probability"]
     got = merged.set_index("lead_id").loc[expected.index, "probability"]
     np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=0, atol=1e-9)

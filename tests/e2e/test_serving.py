@@ -73,8 +73,9 @@ def payload(table: pd.DataFrame, version: str) -> bytes:
 def start_server(uri: str, port: int, log_path: Path) -> subprocess.Popen:
     """`mlflow models serve` in its own process group (it execs uvicorn in a child: kill the group)."""
     venv_bin = str(Path(sys.executable).parent)
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    env.update(MLFLOW_TRACKING_URI=uri, PATH=venv_bin + os.pathsep + env.get("PATH", ""))
+    # both URIs: mlflow.set_registry_uri() in an earlier test of this worker exports MLFLOW_REGISTRY_URI
+    env = {k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+    env.update(MLFLOW_TRACKING_URI=uri, MLFLOW_REGISTRY_URI=uri, PATH=venv_bin + os.pathsep + env.get("PATH", ""))
     with open(log_path, "wb") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "mlflow", "models", "serve", "-m", f"models:/{MODEL}@champion",
